@@ -1,0 +1,34 @@
+# Two commands matter: `make run` and `make test`. Everything else is set-up they share.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: setup
+	$(BIN)/boxoffice migrate
+	$(BIN)/boxoffice demo
+	$(BIN)/boxoffice serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+bench: setup
+	$(BIN)/python -m bench.run --size small
+
+clean:
+	rm -rf $(VENV) *.sqlite3

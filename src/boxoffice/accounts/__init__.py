@@ -1,0 +1,1 @@
+"""Users, organizer team membership, API tokens and permissions."""

@@ -1,0 +1,1 @@
+"""Books: balance verification, exports and the data shredder."""

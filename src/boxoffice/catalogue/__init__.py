@@ -1,0 +1,1 @@
+"""Organizers, events, products and the quotas they share."""

@@ -1,0 +1,1 @@
+"""Long-running work with progress an organizer can watch (bulk cancellation, shredding, imports)."""

@@ -1,0 +1,1 @@
+"""Small shared building blocks: money, JSON:API documents, clock, ids."""

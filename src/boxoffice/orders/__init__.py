@@ -1,0 +1,1 @@
+"""Orders, positions, fees, the audit log, placing and expiry."""

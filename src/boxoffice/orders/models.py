@@ -1,0 +1,133 @@
+"""Tables of orders: the order with its stored balance, positions, fees and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from boxoffice.catalogue.models import Event, Product
+from boxoffice.db import Amount, Base, UTCDateTime
+from boxoffice.kit.clock import now
+from boxoffice.kit.money import ZERO
+
+if TYPE_CHECKING:
+    from boxoffice.payments.models import Payment, Refund
+
+
+class Order(Base):
+    """An order and its derived balance.
+
+    ``total`` is the sum of the live positions and fees. The balance columns (``payment_total``,
+    ``refund_total``, ``pending_sum``, ``payment_state``, ``has_open_refund``) are derived from the
+    payments and refunds and written in the same transaction as every change, so organizer lists
+    filter by index; ``boxoffice books verify`` recomputes them and reports drift.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        Index("ix_orders_event_status", "event_id", "status"),
+        Index("ix_orders_event_payment_state", "event_id", "payment_state"),
+        Index("ix_orders_payment_state", "payment_state"),
+        Index("ix_orders_open_refund", "has_open_refund"),
+        Index("ix_orders_status_expires", "status", "expires_at"),
+        Index("ix_orders_email", "email"),
+        Index("ix_orders_code", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    secret: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
+    payment_mode: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether the positions currently hold seats in their quotas (pending/paid: yes; expired/canceled: no).
+    holds_quota: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+
+    payment_total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
+    refund_total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
+    pending_sum: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
+    payment_state: Mapped[str] = mapped_column(String(24), default="unpaid")
+    has_open_refund: Mapped[bool] = mapped_column(default=False)
+
+    event: Mapped[Event] = relationship()
+    positions: Mapped[list[OrderPosition]] = relationship(
+        back_populates="order", order_by="OrderPosition.id", cascade="all, delete-orphan"
+    )
+    fees: Mapped[list[OrderFee]] = relationship(
+        back_populates="order", order_by="OrderFee.id", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list[Payment]] = relationship(back_populates="order", order_by="Payment.local_id")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="order", order_by="Refund.local_id")
+
+    @property
+    def currency(self) -> str:
+        return self.event.currency
+
+    @property
+    def live_positions(self) -> list[OrderPosition]:
+        return [p for p in self.positions if not p.canceled]
+
+    @property
+    def live_fees(self) -> list[OrderFee]:
+        return [f for f in self.fees if not f.canceled]
+
+
+class OrderPosition(Base):
+    """One ticket in an order, with the price it was sold at."""
+
+    __tablename__ = "order_positions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    price: Mapped[Decimal] = mapped_column(Amount)
+    canceled: Mapped[bool] = mapped_column(default=False)
+    attendee_name: Mapped[str | None] = mapped_column(String(200))
+
+    order: Mapped[Order] = relationship(back_populates="positions")
+    product: Mapped[Product] = relationship()
+
+
+FEE_TYPES = ("payment", "cancellation", "service", "other")
+
+
+class OrderFee(Base):
+    """A fee line on an order: payment fee of the chosen provider, cancellation fee, …"""
+
+    __tablename__ = "order_fees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    fee_type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[Decimal] = mapped_column(Amount)
+    provider: Mapped[str | None] = mapped_column(String(64))
+    canceled: Mapped[bool] = mapped_column(default=False)
+
+    order: Mapped[Order] = relationship(back_populates="fees")
+
+
+class AuditEntry(Base):
+    """One change of an order, a payment or a refund, with who made it."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_order_created", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

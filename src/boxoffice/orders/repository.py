@@ -1,0 +1,78 @@
+"""Queries and row locks for orders and quotas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from boxoffice.catalogue.models import Product, Quota, product_quotas
+from boxoffice.errors import NotFound, QuotaExceeded
+from boxoffice.orders.models import Order
+
+
+def lock_order(session: Session, order_id: int) -> Order:
+    """Load ``order_id`` with its row locked for the rest of the transaction (``SELECT … FOR UPDATE``)."""
+    order = session.execute(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", parameter="id")
+    return order
+
+
+def get_order(session: Session, order_id: int) -> Order:
+    order = session.get(Order, order_id, options=[selectinload(Order.positions)])
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", parameter="id")
+    return order
+
+
+def quota_ids_by_product(session: Session, product_ids: list[int]) -> dict[int, list[int]]:
+    rows = session.execute(
+        select(product_quotas.c.product_id, product_quotas.c.quota_id).where(
+            product_quotas.c.product_id.in_(product_ids)
+        )
+    ).all()
+    result: dict[int, list[int]] = {pid: [] for pid in product_ids}
+    for product_id, quota_id in rows:
+        result[product_id].append(quota_id)
+    return result
+
+
+def reserve_seats(session: Session, demand: Mapping[int, int]) -> None:
+    """Take ``demand[quota_id]`` seats from each quota, or none at all.
+
+    Each quota is one conditional ``UPDATE … WHERE used + n <= size``: the database serializes
+    concurrent buyers on the quota row alone, and a buyer who loses the race sees zero rows updated.
+    Quotas are updated in id order so two orders never wait on each other in a cycle.
+    """
+    for quota_id in sorted(demand):
+        seats = demand[quota_id]
+        result = session.execute(
+            update(Quota)
+            .where(Quota.id == quota_id, or_(Quota.size.is_(None), Quota.used + seats <= Quota.size))
+            .values(used=Quota.used + seats)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            quota = session.get(Quota, quota_id)
+            name = quota.name if quota else str(quota_id)
+            raise QuotaExceeded(f"Not enough tickets left in '{name}'.", meta={"quota": str(quota_id)})
+
+
+def release_seats(session: Session, demand: Mapping[int, int]) -> None:
+    """Give seats back to their quotas (expiry, cancellation, removed positions)."""
+    for quota_id in sorted(demand):
+        session.execute(
+            update(Quota)
+            .where(Quota.id == quota_id)
+            .values(used=Quota.used - demand[quota_id])
+            .execution_options(synchronize_session=False)
+        )
+
+
+def products_of_event(session: Session, event_id: int, product_ids: list[int]) -> dict[int, Product]:
+    rows = session.execute(select(Product).where(Product.event_id == event_id, Product.id.in_(product_ids))).scalars()
+    return {p.id: p for p in rows}

@@ -1,0 +1,77 @@
+"""Order rules as plain functions: status moves, totals, deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from boxoffice.kit.money import ZERO
+from boxoffice.kit.states import StateMachine
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+
+ORDER_MOVES = StateMachine(
+    "order",
+    {
+        OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.EXPIRED, OrderStatus.CANCELED}),
+        OrderStatus.EXPIRED: frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.CANCELED}),
+        # A paid order goes back to pending when it changes and money is owed again.
+        OrderStatus.PAID: frozenset({OrderStatus.PENDING, OrderStatus.CANCELED}),
+        OrderStatus.CANCELED: frozenset(),
+    },
+)
+
+# Orders whose positions hold seats in their quotas.
+QUOTA_HOLDING = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
+
+DEFAULT_EXPIRY = timedelta(days=3)
+
+
+def order_total(position_prices: Iterable[Decimal], fee_values: Iterable[Decimal]) -> Decimal:
+    return sum(position_prices, ZERO) + sum(fee_values, ZERO)
+
+
+def expiry_deadline(
+    placed_at: datetime,
+    *,
+    minutes: int | None = None,
+    days: int | None = None,
+    skip_weekends: bool = False,
+    last_date: datetime | None = None,
+) -> datetime:
+    """When a pending order placed at ``placed_at`` expires.
+
+    ``minutes`` wins over ``days``; with neither, three days. With ``skip_weekends``, a deadline
+    falling on a Saturday or Sunday moves to the end of the following Monday. Never later than
+    ``last_date`` (the event's last payment date).
+    """
+    if minutes is not None:
+        deadline = placed_at + timedelta(minutes=minutes)
+    elif days is not None:
+        deadline = (placed_at + timedelta(days=days)).replace(hour=23, minute=59, second=59, microsecond=0)
+    else:
+        deadline = placed_at + DEFAULT_EXPIRY
+    if skip_weekends and deadline.weekday() >= 5:
+        deadline = (deadline + timedelta(days=7 - deadline.weekday())).replace(
+            hour=23, minute=59, second=59, microsecond=0
+        )
+    if last_date is not None and deadline > last_date:
+        deadline = last_date
+    return deadline
+
+
+def quota_demand(product_quota_ids: Iterable[tuple[int, Iterable[int]]]) -> dict[int, int]:
+    """Seats needed per quota for positions given as ``(product_id, quota ids of that product)``."""
+    demand: dict[int, int] = {}
+    for _product_id, quota_ids in product_quota_ids:
+        for quota_id in quota_ids:
+            demand[quota_id] = demand.get(quota_id, 0) + 1
+    return demand

@@ -1,0 +1,314 @@
+"""Use cases of orders. Each runs in the caller's transaction and writes the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boxoffice.catalogue.models import Event
+from boxoffice.errors import Conflict, InvalidValue, NotFound
+from boxoffice.kit.clock import now
+from boxoffice.kit.codes import new_order_code, new_secret
+from boxoffice.kit.money import ZERO, normalize
+from boxoffice.orders import audit
+from boxoffice.orders.models import Order, OrderFee, OrderPosition
+from boxoffice.orders.repository import (
+    lock_order,
+    products_of_event,
+    quota_ids_by_product,
+    release_seats,
+    reserve_seats,
+)
+from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, expiry_deadline, order_total, quota_demand
+from boxoffice.payments import service as payments
+from boxoffice.payments.balance import refresh_balance
+from boxoffice.payments.models import Payment
+from boxoffice.payments.repository import lock_refund, order_id_of_refund
+from boxoffice.payments.rules import OPEN_PAYMENT_STATES, RefundState
+
+MAX_POSITIONS = 100
+
+
+@dataclass(frozen=True)
+class LineItem:
+    product_id: int
+    quantity: int
+
+
+def _deadline(event: Event, placed_at: datetime) -> datetime:
+    policy = event.settings or {}
+    last = policy.get("last-payment-date")
+    return expiry_deadline(
+        placed_at,
+        minutes=policy.get("expiry-minutes"),
+        days=policy.get("expiry-days"),
+        skip_weekends=bool(policy.get("expiry-skip-weekends", False)),
+        last_date=datetime.fromisoformat(last) if last else None,
+    )
+
+
+def _unique_code(session: Session, event_id: int) -> str:
+    while True:
+        code = new_order_code()
+        taken = session.execute(select(Order.id).where(Order.event_id == event_id, Order.code == code)).first()
+        if taken is None:
+            return code
+
+
+def place_order(
+    session: Session,
+    event_id: int,
+    *,
+    email: str | None,
+    items: Sequence[LineItem],
+    actor: str,
+    payment_mode: str | None = None,
+    locale: str = "en",
+) -> Order:
+    """Place a pending order: check and reserve quota for every ticket, set the deadline.
+
+    A free order (total 0) is paid at once through the ``free`` provider.
+    """
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"Event {event_id} does not exist.", pointer="/data/relationships/event")
+    if not items:
+        raise InvalidValue("An order needs at least one ticket.", pointer="/data/attributes/positions")
+    quantity = 0
+    for index, item in enumerate(items):
+        if item.quantity < 1:
+            raise InvalidValue("Quantities must be at least 1.", pointer=f"/data/attributes/positions/{index}/quantity")
+        quantity += item.quantity
+    if quantity > MAX_POSITIONS:
+        raise InvalidValue(f"At most {MAX_POSITIONS} tickets fit in one order.", pointer="/data/attributes/positions")
+    product_ids = sorted({i.product_id for i in items})
+    products = products_of_event(session, event.id, product_ids)
+    for index, item in enumerate(items):
+        product = products.get(item.product_id)
+        if product is None or not product.active:
+            raise InvalidValue(
+                f"Product {item.product_id} is not on sale for this event.",
+                pointer=f"/data/attributes/positions/{index}/product",
+                code="unknown-product",
+            )
+
+    quotas = quota_ids_by_product(session, product_ids)
+    demand = quota_demand((item.product_id, quotas[item.product_id]) for item in items for _ in range(item.quantity))
+    reserve_seats(session, demand)
+
+    placed_at = now()
+    order = Order(
+        event_id=event.id,
+        code=_unique_code(session, event.id),
+        secret=new_secret(),
+        email=email,
+        status=OrderStatus.PENDING,
+        payment_mode=payment_mode,
+        expires_at=_deadline(event, placed_at),
+        created_at=placed_at,
+        holds_quota=True,
+        locale=locale,
+    )
+    order.event = event
+    for item in items:
+        for _ in range(item.quantity):
+            order.positions.append(OrderPosition(product_id=item.product_id, price=products[item.product_id].price))
+    order.total = order_total((p.price for p in order.positions), ())
+    session.add(order)
+    session.flush()
+    audit.record(
+        session,
+        order,
+        actor,
+        "order.placed",
+        total=order.total,
+        email=email,
+        positions=[{"product": i.product_id, "quantity": i.quantity} for i in items],
+    )
+    refresh_balance(session, order)
+    if order.total == ZERO:
+        free = payments.start_payment(session, order.id, provider="free", actor=actor, amount=ZERO)
+        payments.confirm_payment(session, free.id, actor=actor)
+    return order
+
+
+def set_payment_fee(session: Session, order: Order, *, provider: str, value: Decimal, description: str) -> None:
+    """Replace the order's payment fee line with the one of ``provider`` (zero removes it)."""
+    for fee in order.live_fees:
+        if fee.fee_type == "payment":
+            fee.canceled = True
+    if value > 0:
+        order.fees.append(OrderFee(fee_type="payment", provider=provider, value=value, description=description))
+    recompute_total(session, order)
+
+
+def recompute_total(session: Session, order: Order) -> None:
+    order.total = order_total((p.price for p in order.live_positions), (f.value for f in order.live_fees))
+    refresh_balance(session, order)
+
+
+def _demand(session: Session, order: Order) -> dict[int, int]:
+    positions = order.live_positions
+    quotas = quota_ids_by_product(session, sorted({p.product_id for p in positions}))
+    return quota_demand((p.product_id, quotas[p.product_id]) for p in positions)
+
+
+def expire_order(session: Session, order_id: int, *, actor: str = audit.SYSTEM) -> bool:
+    """Expire a pending order past its deadline and release its seats. False when nothing was due.
+
+    Safe for two workers at once: the second finds the order no longer pending and does nothing.
+    """
+    order = lock_order(session, order_id)
+    if order.status != OrderStatus.PENDING or order.expires_at > now():
+        return False
+    ORDER_MOVES.check(order.status, OrderStatus.EXPIRED)
+    order.status = OrderStatus.EXPIRED
+    if order.holds_quota:
+        release_seats(session, _demand(session, order))
+        order.holds_quota = False
+    audit.record(session, order, actor, "order.expired", expires_at=order.expires_at)
+    refresh_balance(session, order)
+    return True
+
+
+def reactivate_order(session: Session, order_id: int, *, actor: str, expires_at: datetime | None = None) -> Order:
+    """Bring an expired order back to pending: its seats are checked and taken again."""
+    order = lock_order(session, order_id)
+    ORDER_MOVES.check(order.status, OrderStatus.PENDING)
+    if order.status != OrderStatus.EXPIRED:
+        raise Conflict(
+            f"Order {order.code} is {order.status}; only expired orders can be reactivated.", code="order-not-expired"
+        )
+    reserve_seats(session, _demand(session, order))
+    order.holds_quota = True
+    order.status = OrderStatus.PENDING
+    order.expires_at = expires_at or _deadline(order.event, now())
+    audit.record(session, order, actor, "order.reactivated", expires_at=order.expires_at)
+    refresh_balance(session, order)
+    return order
+
+
+def extend_order(session: Session, order_id: int, *, actor: str, expires_at: datetime) -> Order:
+    """Give a pending (or expired, if its seats are still there) order a new deadline."""
+    if expires_at <= now():
+        raise InvalidValue("The new deadline must be in the future.", pointer="/data/attributes/expires-at")
+    order = lock_order(session, order_id)
+    if order.status == OrderStatus.EXPIRED:
+        return reactivate_order(session, order_id, actor=actor, expires_at=expires_at)
+    if order.status != OrderStatus.PENDING:
+        raise Conflict(
+            f"Order {order.code} is {order.status}; only pending or expired orders can be extended.",
+            code="order-not-pending",
+        )
+    before = order.expires_at
+    order.expires_at = expires_at
+    audit.record(session, order, actor, "order.extended", before=before, after=expires_at)
+    return order
+
+
+def mark_paid(session: Session, order_id: int, *, actor: str, provider: str = "manual") -> Order:
+    """The organizer states the order is paid: what is left is recorded as a confirmed payment."""
+    order = lock_order(session, order_id)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+        raise Conflict(f"Order {order.code} is {order.status} and cannot be marked paid.", code="order-not-pending")
+    if order.pending_sum > 0:
+        payment = payments.start_payment(session, order.id, provider=provider, actor=actor)
+        result = payments.confirm_payment(session, payment.id, actor=actor)
+        if result.outcome.value == "quota-exceeded":
+            raise Conflict(
+                f"The quota of order {order.code} is gone; the payment was recorded but the order is not paid.",
+                code="quota-exceeded",
+            )
+    else:
+        if order.status == OrderStatus.EXPIRED:
+            reserve_seats(session, _demand(session, order))
+            order.holds_quota = True
+        ORDER_MOVES.check(order.status, OrderStatus.PAID)
+        before = order.status
+        order.status = OrderStatus.PAID
+        order.paid_at = now()
+        audit.record(session, order, actor, "order.paid", before=before, manual=True)
+        refresh_balance(session, order)
+    return order
+
+
+def cancel_order(
+    session: Session, order_id: int, *, actor: str, cancellation_fee: Decimal = ZERO, comment: str | None = None
+) -> Order:
+    """Cancel an order: positions and fees end, seats go back, an optional cancellation fee is kept.
+
+    Money already paid is not touched here; the balance then shows what is owed back and the
+    caller decides how to refund it (see ``payments.refunding``).
+    """
+    order = lock_order(session, order_id)
+    if order.status == OrderStatus.CANCELED:
+        raise Conflict(f"Order {order.code} is already canceled.", code="order-canceled")
+    ORDER_MOVES.check(order.status, OrderStatus.CANCELED)
+    fee = normalize(cancellation_fee, order.currency)
+    if fee < 0 or fee > order.total:
+        raise InvalidValue(
+            f"The cancellation fee must be between 0 and the order total {order.total}.",
+            pointer="/data/attributes/cancellation-fee",
+        )
+    if order.holds_quota:
+        release_seats(session, _demand(session, order))
+        order.holds_quota = False
+    before = {"status": order.status, "total": order.total}
+    for position in order.positions:
+        position.canceled = True
+    for fee_line in order.fees:
+        fee_line.canceled = True
+    if fee > 0:
+        order.fees.append(OrderFee(fee_type="cancellation", value=fee, description="Cancellation fee"))
+    order.status = OrderStatus.CANCELED
+    order.canceled_at = now()
+    for payment in session.execute(
+        select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
+    ).scalars():
+        payments.cancel_payment(session, payment.id, actor=actor, message="order canceled")
+    recompute_total(session, order)
+    audit.record(session, order, actor, "order.canceled", before=before, cancellation_fee=fee, comment=comment)
+    return order
+
+
+def accept_external_refund(
+    session: Session, refund_id: int, *, actor: str, then: str, expires_at: datetime | None = None
+) -> Order:
+    """The organizer accepts money that went back outside boxoffice (``refunds/{id}/process``).
+
+    ``then='cancel'`` cancels the order; ``then='pending'`` returns a paid order to pending with a
+    new deadline so the buyer can pay again.
+    """
+    order = lock_order(session, order_id_of_refund(session, refund_id))
+    refund = lock_refund(session, refund_id)
+    if refund.state != RefundState.EXTERNAL:
+        raise Conflict(
+            f"Refund {refund.full_id} is {refund.state}, not an external refund waiting for a decision.",
+            code="refund-not-external",
+        )
+    payments.mark_refund_done(session, refund.id, actor=actor)
+    if then == "cancel":
+        if order.status != OrderStatus.CANCELED:
+            cancel_order(session, order.id, actor=actor, comment=f"external refund {refund.full_id} accepted")
+    elif then == "pending":
+        if order.status == OrderStatus.PAID and order.pending_sum > 0:
+            ORDER_MOVES.check(order.status, OrderStatus.PENDING)
+            order.status = OrderStatus.PENDING
+            order.expires_at = expires_at or _deadline(order.event, now())
+            audit.record(
+                session,
+                order,
+                actor,
+                "order.pending",
+                reason=f"external refund {refund.full_id}",
+                expires_at=order.expires_at,
+            )
+            refresh_balance(session, order)
+    else:
+        raise InvalidValue("'then' must be 'cancel' or 'pending'.", pointer="/data/attributes/then")
+    return order

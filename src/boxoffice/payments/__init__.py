@@ -1,0 +1,1 @@
+"""Payment and refund attempts: states, the order balance, confirmation and refunds."""

@@ -1,0 +1,65 @@
+"""Queries and row locks for payments and refunds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from boxoffice.errors import NotFound
+from boxoffice.payments.models import Payment, Refund
+
+
+def lock_payment(session: Session, payment_id: int) -> Payment:
+    payment = session.execute(
+        select(Payment).where(Payment.id == payment_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if payment is None:
+        raise NotFound(f"Payment {payment_id} does not exist.", parameter="id")
+    return payment
+
+
+def lock_refund(session: Session, refund_id: int) -> Refund:
+    refund = session.execute(
+        select(Refund).where(Refund.id == refund_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if refund is None:
+        raise NotFound(f"Refund {refund_id} does not exist.", parameter="id")
+    return refund
+
+
+def order_id_of_payment(session: Session, payment_id: int) -> int:
+    order_id = session.execute(select(Payment.order_id).where(Payment.id == payment_id)).scalar()
+    if order_id is None:
+        raise NotFound(f"Payment {payment_id} does not exist.", parameter="id")
+    return order_id
+
+
+def order_id_of_refund(session: Session, refund_id: int) -> int:
+    order_id = session.execute(select(Refund.order_id).where(Refund.id == refund_id)).scalar()
+    if order_id is None:
+        raise NotFound(f"Refund {refund_id} does not exist.", parameter="id")
+    return order_id
+
+
+def attempt_sums(session: Session, order_id: int) -> tuple[list[tuple[str, Decimal]], list[tuple[str, Decimal]]]:
+    """``(state, summed amount)`` of the order's payments and of its refunds, one query each."""
+    payments = session.execute(
+        select(Payment.state, func.sum(Payment.amount)).where(Payment.order_id == order_id).group_by(Payment.state)
+    ).all()
+    refunds = session.execute(
+        select(Refund.state, func.sum(Refund.amount)).where(Refund.order_id == order_id).group_by(Refund.state)
+    ).all()
+    return [(s, Decimal(a)) for s, a in payments], [(s, Decimal(a)) for s, a in refunds]
+
+
+def refunds_of_payment(session: Session, payment_id: int) -> list[tuple[str, Decimal]]:
+    rows = session.execute(select(Refund.state, Refund.amount).where(Refund.payment_id == payment_id)).all()
+    return [(s, a) for s, a in rows]
+
+
+def next_local_id(session: Session, model: type[Payment] | type[Refund], order_id: int) -> int:
+    """The next per-order number (``CODE-P-3``); the caller holds the order's row lock."""
+    current = session.execute(select(func.max(model.local_id)).where(model.order_id == order_id)).scalar()
+    return (current or 0) + 1
