@@ -82,15 +82,24 @@ def create_api_token(session: Session, *, organizer_slug: str, name: str, role: 
     return token
 
 
+_secret_cache: dict[str, str] = {}
+
+
 def secret_key(session: Session) -> str:
     """The signing key: ``BOXOFFICE_SECRET_KEY``, or one generated on first use and kept in the
     database so every serve and worker process on every machine signs alike."""
     configured = get_settings().secret_key
     if configured:
         return configured
+    database = str(session.get_bind().engine.url)
+    cached = _secret_cache.get(database)
+    if cached is not None:
+        return cached
     row = session.get(SystemSetting, "secret_key")
     if row is None:
         row = SystemSetting(key="secret_key", value=secrets.token_urlsafe(48))
         session.add(row)
         session.flush()
+    # Once stored the key never changes, so each process reads it once per database.
+    _secret_cache[database] = row.value
     return row.value
