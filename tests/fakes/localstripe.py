@@ -1,0 +1,234 @@
+"""localstripe in a subprocess on 127.0.0.1, patched to be closer to Stripe, plus card helpers.
+
+Usage from a fixture::
+
+    @pytest.fixture(scope="session")
+    def localstripe_url() -> Iterator[str]:
+        with running_localstripe() as server:
+            yield server.base_url
+
+What the launcher (:func:`serve`, run in the child process) changes in localstripe before it starts:
+
+* it listens on 127.0.0.1 on a free port (it prints the port), not on every interface at 8420;
+* its store never touches ``/tmp/localstripe.pickle`` (no load at start, no save on change);
+* PaymentIntents accept ``description``, ``return_url`` and ``allowed_payment_method_types`` as
+  Stripe does (localstripe answers 400 "Unexpected ..." otherwise);
+* with a ``return_url``, an intent that needs 3-D Secure gets a ``redirect_to_url`` next action whose
+  URL (``GET /_config/3ds/<id>?result=succeed|fail``) completes or fails the authentication and
+  redirects to the return URL the way Stripe does;
+* a declined confirmation answers like Stripe: 402 ``card_error`` with ``decline_code`` and the
+  ``payment_intent`` in the error body (localstripe names only the charge).
+
+Still unlike Stripe: Idempotency-Key is ignored, ``latest_charge`` is an object instead of an id,
+refunds always succeed at once (no refund or dispute events), there are no disputes.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+API_KEY = "sk_test_boxoffice"
+TESTS_DIR = Path(__file__).resolve().parents[1]
+
+# Card numbers localstripe knows (it declines 4000000000000002 only when attaching to a customer).
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000341"
+CARD_3DS = "4000000000003220"
+
+
+@dataclass
+class LocalStripe:
+    """A running localstripe; ``stop()`` may be called early (network-failure tests)."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@contextmanager
+def running_localstripe(startup_timeout: float = 30.0) -> Iterator[LocalStripe]:
+    """Start localstripe, wait until it answers, yield it, stop it."""
+    launcher = f"import sys; sys.path.insert(0, {str(TESTS_DIR)!r}); from fakes.localstripe import serve; serve()"
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, stderr=errors)
+        server = LocalStripe(base_url="", process=process)
+        try:
+            deadline = time.monotonic() + startup_timeout
+            port = _read_port(process, deadline)
+            server.base_url = f"http://127.0.0.1:{port}"
+            _wait_until_answering(server.base_url, deadline)
+        except Exception as error:
+            server.stop()
+            errors.seek(0)
+            raise RuntimeError(f"localstripe did not start: {error}\n{errors.read().decode()}") from error
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _read_port(process: subprocess.Popen[bytes], deadline: float) -> int:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+            raise TimeoutError("no port announced")
+    line = process.stdout.readline().strip()
+    if not line.isdigit():
+        raise RuntimeError(f"unexpected launcher output {line!r}")
+    return int(line)
+
+
+def _wait_until_answering(base_url: str, deadline: float) -> None:
+    while True:
+        try:
+            if httpx.get(f"{base_url}/v1/balance", headers=_auth(), timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("localstripe does not answer")
+        time.sleep(0.05)
+
+
+def _auth(api_key: str = API_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+def create_payment_method(base_url: str, number: str, api_key: str = API_KEY) -> str:
+    """Create a card PaymentMethod (as Stripe.js would) and return its ``pm_…`` id."""
+    response = httpx.post(
+        f"{base_url}/v1/payment_methods",
+        headers=_auth(api_key),
+        data={
+            "type": "card",
+            "card[number]": number,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+        },
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def complete_3ds(redirect_url: str, succeed: bool = True) -> str:
+    """Play the buyer on the 3-D Secure page; return where Stripe sends them back (the return URL)."""
+    sep = "&" if "?" in redirect_url else "?"
+    response = httpx.get(f"{redirect_url}{sep}result={'succeed' if succeed else 'fail'}")
+    if response.status_code != 302:
+        raise RuntimeError(f"3-D Secure page answered {response.status_code}: {response.text}")
+    return response.headers["location"]
+
+
+def flush(base_url: str) -> None:
+    """Forget every object (localstripe's own ``DELETE /_config/data``)."""
+    httpx.delete(f"{base_url}/_config/data").raise_for_status()
+
+
+# --- the child process -------------------------------------------------------------------------
+
+
+def serve() -> None:
+    """Entry point of the child process: patch localstripe, announce the port, serve until killed."""
+    from aiohttp import web
+    from localstripe import server
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    _patch(f"http://127.0.0.1:{port}")
+    print(port, flush=True)
+    web.run_app(server.app, sock=sock, print=None, access_log=None)
+
+
+def _patch(base_url: str) -> None:
+    from localstripe import resources, server
+    from localstripe.errors import UserError
+
+    resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+    resources.Store.try_load_from_disk = lambda self: None  # type: ignore[method-assign]
+
+    intent_class: Any = resources.PaymentIntent
+    original_init = intent_class.__init__
+    original_confirm = intent_class._confirm
+    original_report_failure = intent_class._report_failure
+
+    def init(
+        self: Any,
+        *args: Any,
+        description: str | None = None,
+        return_url: str | None = None,
+        allowed_payment_method_types: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        original_init(self, *args, **kwargs)
+        self.description = description
+        self.payment_method_types = list(allowed_payment_method_types or ["card"])
+        self._return_url = return_url
+
+    def confirm(self: Any, on_failure_now: Any) -> None:
+        original_confirm(self, on_failure_now)
+        if self.next_action and getattr(self, "_return_url", None):
+            self.next_action = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {"url": f"{base_url}/_config/3ds/{self.id}", "return_url": self._return_url},
+            }
+
+    def report_failure(self: Any) -> None:
+        try:
+            original_report_failure(self)
+        except UserError as error:
+            details = error.body["error"]
+            details["type"] = "card_error"
+            details.setdefault("decline_code", "generic_decline")
+            details["payment_intent"] = self._export()
+            raise
+
+    async def three_d_secure_page(request: Any) -> Any:
+        from aiohttp import web
+
+        intent = intent_class._api_retrieve(request.match_info["id"])
+        succeed = request.query.get("result", "succeed") == "succeed"
+        try:
+            intent_class._api_authenticate(intent.id, client_secret=intent.client_secret, success=succeed)
+        except UserError:
+            succeed = False  # authenticated, then declined
+        query = urlencode(
+            {
+                "payment_intent": intent.id,
+                "payment_intent_client_secret": intent.client_secret,
+                "redirect_status": "succeeded" if succeed else "failed",
+            }
+        )
+        return_url = intent._return_url
+        raise web.HTTPFound(f"{return_url}{'&' if '?' in return_url else '?'}{query}")
+
+    intent_class.__init__ = init
+    intent_class._confirm = confirm
+    intent_class._report_failure = report_failure
+    server.app.router.add_get("/_config/3ds/{id}", three_d_secure_page)
