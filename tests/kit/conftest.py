@@ -8,20 +8,16 @@ JSON:API rules, and endpoints that fail in each way an endpoint can.
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 import pytest
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
-
-# tests/ holds the shared helpers (jsonapi_schema); make them importable from this folder.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from boxoffice.errors import Conflict, NotFound
 from boxoffice.kit.http import JSONAPIResponse, error_responses, install
@@ -166,11 +162,19 @@ def include_related(includer: Includer, order_ids: list[str], query: Query) -> N
     for order_id in order_ids:
         order = ORDERS[order_id]
         if query.includes("event"):
-            includer.add(resource_object("events", order["event"], EVENTS[order["event"]], fields=query.fields_for("events")))
+            includer.add(
+                resource_object("events", order["event"], EVENTS[order["event"]], fields=query.fields_for("events"))
+            )
         if query.includes("payments"):
             for payment_id in order["payments"]:
                 payment = PAYMENTS[int(payment_id) - 1]
                 includer.add(resource_object("payments", payment_id, {"amount": payment["amount"]}))
+
+
+def known(order_id: str) -> dict[str, Any]:
+    if order_id not in ORDERS:
+        raise NotFound(f"There is no order {order_id}.")
+    return ORDERS[order_id]
 
 
 # -- the app -------------------------------------------------------------------------------------------
@@ -221,8 +225,7 @@ def build_app() -> FastAPI:
 
     @app.get("/v1/orders/{order_id}", response_model=OrderDocument, responses=error_responses(404))
     def get_order(order_id: str, query: Annotated[Query, Depends(ORDER_QUERY)]) -> JSONAPIResponse:
-        if order_id not in ORDERS:
-            raise NotFound(f"There is no order {order_id}.")
+        known(order_id)
         data = order_resource(order_id, query.fields_for("orders"))
         includer = Includer(primary=data)
         include_related(includer, [order_id], query)
@@ -231,11 +234,12 @@ def build_app() -> FastAPI:
     @app.patch("/v1/orders/{order_id}", response_model=OrderDocument)
     def update_order(order_id: str, payload: OrderUpdateRequest) -> JSONAPIResponse:  # type: ignore[valid-type]
         check_id(payload.data.id, order_id)  # type: ignore[attr-defined]
+        known(order_id)
         return JSONAPIResponse(document(order_resource(order_id)))
 
     @app.post("/v1/orders/{order_id}/cancel", response_model=OrderDocument)
     def cancel_order(order_id: str) -> JSONAPIResponse:
-        if ORDERS[order_id]["status"] == Status.PAID:
+        if known(order_id)["status"] == Status.PAID:
             raise Conflict("A paid order must be refunded first.", code="order-paid")
         return JSONAPIResponse(document(order_resource(order_id)))
 
@@ -259,11 +263,16 @@ def build_app() -> FastAPI:
             key=lambda p: (p["created_at"], p["id"]),
             sort=query.sort_param,
         )
-        data = [resource_object("payments", p["id"], {"amount": p["amount"], "created_at": p["created_at"]}) for p in page.items]
+        data = [
+            resource_object("payments", p["id"], {"amount": p["amount"], "created_at": p["created_at"]})
+            for p in page.items
+        ]
         return JSONAPIResponse(document(data, links=pagination_links(request, page)))
 
     @app.get("/v1/events/{event_id}", response_model=EventDocument)
     def get_event(event_id: int) -> JSONAPIResponse:
+        if str(event_id) not in EVENTS:
+            raise NotFound(f"There is no event {event_id}.")
         return JSONAPIResponse(document(resource_object("events", event_id, EVENTS[str(event_id)])))
 
     @app.get("/v1/boom")
@@ -282,10 +291,17 @@ def build_app() -> FastAPI:
 
 
 @pytest.fixture(scope="session")
-def app() -> FastAPI:
+def jsonapi_app() -> FastAPI:
     return build_app()
 
 
 @pytest.fixture(scope="session")
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
+def jsonapi_client(jsonapi_app: FastAPI) -> TestClient:
+    """A client that answers server errors with responses instead of raising them."""
+    return TestClient(jsonapi_app, raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def jsonapi_models() -> SimpleNamespace:
+    """The app's request models, for tests that validate documents directly."""
+    return SimpleNamespace(OrderCreateRequest=OrderCreateRequest, OrderCreateAttributes=OrderCreateAttributes)
