@@ -1,0 +1,1 @@
+"""Bank transfer: transfer references, statement parsing, matching and SEPA refund files."""
