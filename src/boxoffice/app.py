@@ -8,9 +8,27 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from boxoffice import __version__
+from boxoffice.api import http as api_http
+from boxoffice.kit import http as jsonapi_http
+from boxoffice.kit.responses import JSONAPIResponse
 
 # Each domain that serves HTTP exposes ``router`` in its ``api`` module; listed here once.
-ROUTER_MODULES: tuple[str, ...] = ()
+ROUTER_MODULES: tuple[str, ...] = (
+    "boxoffice.inbox.api",
+    "boxoffice.providers.sandbox.api",
+    "boxoffice.providers.stripe.api",
+    "boxoffice.providers.paypal.api",
+    "boxoffice.web.pages",
+    "boxoffice.accounts.api",
+    "boxoffice.catalogue.api",
+    "boxoffice.orders.api",
+    "boxoffice.payments.api",
+    "boxoffice.payments.refunds_api",
+    "boxoffice.jobs.api",
+    "boxoffice.providers.banktransfer.api",
+    "boxoffice.webhooks.api",
+    "boxoffice.books.api",
+)
 
 
 def create_app() -> FastAPI:
@@ -21,7 +39,13 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # Under /v1 every answer is a JSON:API document, documented and sent with its media type.
+        default_response_class=JSONAPIResponse,
     )
+    # JSON:API error documents, content negotiation and the OpenAPI rewrite; then replays of
+    # Idempotency-Keys and Retry-After on 429s.
+    jsonapi_http.install(app)
+    api_http.install(app)
 
     @app.get("/healthz", tags=["system"], summary="Liveness check")
     def healthz() -> JSONResponse:
@@ -30,3 +54,10 @@ def create_app() -> FastAPI:
     for module_name in ROUTER_MODULES:
         app.include_router(importlib.import_module(module_name).router)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app as ``boxoffice serve`` runs it: it also runs background jobs when no broker is configured."""
+    from boxoffice.worker import with_embedded_jobs
+
+    return with_embedded_jobs(create_app())
