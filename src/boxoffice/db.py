@@ -144,6 +144,9 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
     url = url or get_settings().database_url
     factory = _factories.get(url)
     if factory is None:
+        # Every mapped class must be known before the first query configures the mappers.
+        import boxoffice.models_registry  # noqa: F401
+
         factory = sessionmaker(bind=get_engine(url), expire_on_commit=False, autoflush=True)
         _factories[url] = factory
     return factory

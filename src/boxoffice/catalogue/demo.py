@@ -16,7 +16,14 @@ DEMO_PASSWORD = "demo-admin"
 DEMO_PROVIDERS = {
     "free": {"enabled": True},
     "manual": {"enabled": True},
-    "banktransfer": {"enabled": True},
+    # A well-known test IBAN (it passes the check digits but belongs to nobody).
+    "banktransfer": {
+        "enabled": True,
+        "bank-account-holder": "Demo Organizer",
+        "iban": "DE02120300000000202051",
+        "bic": "BYLADEM1001",
+        "bank-name": "Demo Bank",
+    },
     "sandbox": {"enabled": True},
 }
 

@@ -75,3 +75,30 @@ def quota_demand(product_quota_ids: Iterable[tuple[int, Iterable[int]]]) -> dict
         for quota_id in quota_ids:
             demand[quota_id] = demand.get(quota_id, 0) + 1
     return demand
+
+
+def cancellation_fee(
+    total: Decimal, *, absolute: Decimal, percent: Decimal, kept_fees: Decimal, currency: str
+) -> Decimal:
+    """What the organizer keeps when an order is canceled: an absolute fee plus a percentage of the
+    total, plus fees that are not refundable (e.g. payment fees, per event setting); never more than
+    the total."""
+    from boxoffice.kit.money import percentage
+
+    if absolute < 0 or not 0 <= percent <= 100:
+        raise ValueError("a cancellation fee is zero or more and a percentage between 0 and 100")
+    fee = absolute + percentage(total, percent, currency) + kept_fees
+    return min(fee, total)
+
+
+def buyer_may_cancel(
+    *, status: str, net_paid: Decimal, allow_unpaid: bool, allow_paid: bool, deadline: datetime | None, now: datetime
+) -> str | None:
+    """Why a buyer may not cancel their own order, or None when they may."""
+    if status in ("canceled", "expired"):
+        return f"The order is {status}."
+    if deadline is not None and now > deadline:
+        return "The deadline for cancelling has passed."
+    if net_paid > 0 or status == "paid":
+        return None if allow_paid else "Paid orders of this event cannot be canceled by the buyer."
+    return None if allow_unpaid else "Orders of this event cannot be canceled by the buyer."

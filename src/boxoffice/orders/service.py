@@ -14,7 +14,7 @@ from boxoffice.catalogue.models import Event
 from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.kit.codes import new_order_code, new_secret
-from boxoffice.kit.money import ZERO, normalize
+from boxoffice.kit.money import ZERO, format_amount, normalize
 from boxoffice.orders import audit
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
 from boxoffice.orders.repository import (
@@ -40,7 +40,8 @@ class LineItem:
     quantity: int
 
 
-def _deadline(event: Event, placed_at: datetime) -> datetime:
+def deadline_for(event: Event, placed_at: datetime) -> datetime:
+    """The payment deadline of an order of ``event`` placed (or returned to pending) at ``placed_at``."""
     policy = event.settings or {}
     last = policy.get("last-payment-date")
     return expiry_deadline(
@@ -109,7 +110,7 @@ def place_order(
         email=email,
         status=OrderStatus.PENDING,
         payment_mode=payment_mode,
-        expires_at=_deadline(event, placed_at),
+        expires_at=deadline_for(event, placed_at),
         created_at=placed_at,
         holds_quota=True,
         locale=locale,
@@ -187,7 +188,7 @@ def reactivate_order(session: Session, order_id: int, *, actor: str, expires_at:
     reserve_seats(session, _demand(session, order))
     order.holds_quota = True
     order.status = OrderStatus.PENDING
-    order.expires_at = expires_at or _deadline(order.event, now())
+    order.expires_at = expires_at or deadline_for(order.event, now())
     audit.record(session, order, actor, "order.reactivated", expires_at=order.expires_at)
     refresh_balance(session, order)
     return order
@@ -252,7 +253,7 @@ def cancel_order(
     fee = normalize(cancellation_fee, order.currency)
     if fee < 0 or fee > order.total:
         raise InvalidValue(
-            f"The cancellation fee must be between 0 and the order total {order.total}.",
+            f"The cancellation fee must be between 0 and the order total {format_amount(order.total, order.currency)}.",
             pointer="/data/attributes/cancellation-fee",
         )
     if order.holds_quota:
@@ -299,7 +300,7 @@ def accept_external_refund(
         if order.status == OrderStatus.PAID and order.pending_sum > 0:
             ORDER_MOVES.check(order.status, OrderStatus.PENDING)
             order.status = OrderStatus.PENDING
-            order.expires_at = expires_at or _deadline(order.event, now())
+            order.expires_at = expires_at or deadline_for(order.event, now())
             audit.record(
                 session,
                 order,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.errors import Conflict, InvalidValue, QuotaExceeded
 from boxoffice.kit.clock import now
-from boxoffice.kit.money import normalize
+from boxoffice.kit.money import format_amount, normalize
 from boxoffice.orders import audit
 from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order, quota_ids_by_product, reserve_seats
@@ -234,7 +234,8 @@ def create_refund(
     available = rules.refundable_amount(payment.amount, refunds_of_payment(session, payment.id))
     if amount > available:
         raise InvalidValue(
-            f"Refund of {amount} exceeds the {available} left to refund on payment {payment.full_id}.",
+            f"Refund of {format_amount(amount, order.currency)} exceeds the "
+            f"{format_amount(available, order.currency)} left to refund on payment {payment.full_id}.",
             pointer="/data/attributes/amount",
             code="refund-exceeds-payment",
         )
