@@ -77,12 +77,11 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     url = request.getfixturevalue("database_url")
     engine = db.get_engine(url)
     tables = _tables_in_delete_order()
+    # DELETE, not TRUNCATE: tests leave a handful of rows, and PostgreSQL's TRUNCATE of every table
+    # (new files for each) costs about a second per test where these deletes take milliseconds.
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture

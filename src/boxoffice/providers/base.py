@@ -2,75 +2,66 @@
 
 A provider is one class: a small required core (``identifier``, ``verbose_name``,
 ``execute_payment``) and hooks with safe defaults. It acts on payment and refund *attempts* and moves
-them only through :mod:`boxoffice.payments.service`; it never changes an order directly.
+them only through :mod:`boxoffice.payments.service`; it never changes an order directly. The core
+drives it (see :mod:`boxoffice.payments.checkout` and :mod:`boxoffice.payments.refunding`)::
 
-Life of a payment, as the core drives it::
+    is_allowed(order, context)             -> offered to this buyer?
+    checkout_prepare(order, form_data)     -> data kept on the attempt (validates the form; moves no money)
+    service.start_payment(...)             -> Payment(state=created), written before the provider is called
+    payment_prepare(payment, form_data)    -> remember what execute needs (moves no money)
+    ... the attempt is committed ...
+    execute_payment(payment)               -> None (confirmed or left pending), a redirect URL, or PaymentError
+    ... callback: verify_webhook -> inbox -> process_webhook_event -> service.confirm_payment / fail_payment
 
-    checkout_prepare(order, form)         -> provider data to keep (moves no money)
-    service.start_payment(...)            -> Payment(state=created), written before the provider is called
-    payment_prepare(payment, form)        -> validate and remember what execute needs
-    execute_payment(payment)              -> None (done or pending), a redirect URL, or raise PaymentError
-    ... provider callback / janitor       -> service.confirm_payment / fail_payment
+Everything a plugin author needs is importable from this module. ``docs/providers.md`` is the guide.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from markupsafe import Markup, escape
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from boxoffice.errors import InvalidValue, PaymentDeclined
 from boxoffice.kit.money import ZERO, percentage, round_money
+from boxoffice.providers.settings import ProviderSettings, validate_settings
+from boxoffice.providers.webhooks import (
+    IncomingEvent,
+    WebhookNotReady,
+    WebhookOutcome,
+    WebhookResult,
+    WebhookSignatureInvalid,
+    WebhooksNotSupported,
+)
 
 if TYPE_CHECKING:
     from boxoffice.catalogue.models import Event
+    from boxoffice.inbox.models import ProviderEvent
     from boxoffice.orders.models import Order
     from boxoffice.payments.models import Payment, Refund
 
-
-def _dasherize(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class ProviderSettings(BaseModel):
-    """Settings every provider has, per event. Subclass to add a provider's own fields.
-
-    Stored in ``Event.payment_providers[identifier]`` under dasherized names (``fee-abs``).
-    """
-
-    model_config = ConfigDict(alias_generator=_dasherize, populate_by_name=True, extra="forbid")
-
-    enabled: bool = False
-    fee_abs: Decimal = Field(default=ZERO, ge=0)
-    fee_percent: Decimal = Field(default=ZERO, ge=0, le=100)
-    fee_reverse_calc: bool = False
-    min_total: Decimal | None = Field(default=None, ge=0)
-    max_total: Decimal | None = Field(default=None, ge=0)
-    available_from: datetime | None = None
-    available_until: datetime | None = None
-    restricted_countries: list[str] = Field(default_factory=list)
-    public_name: str | None = None
-
-    # Names of fields that are secrets: accepted on write, never shown on read.
-    secret_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("fee_abs", "fee_percent", "min_total", "max_total", mode="before")
-    @classmethod
-    def _no_floats(cls, value: Any) -> Any:
-        if isinstance(value, float):
-            raise ValueError("use a decimal string, not a float")
-        return value
-
-    def public_dict(self) -> dict[str, Any]:
-        """The settings as the API shows them (secrets left out, decimals as strings)."""
-        data = self.model_dump(by_alias=True, mode="json", exclude={f for f in self.secret_fields})
-        return data
+__all__ = [
+    "CheckoutContext",
+    "IncomingEvent",
+    "PaymentError",
+    "PaymentFormError",
+    "PaymentProvider",
+    "ProviderSettings",
+    "ProviderUnavailable",
+    "RemoteStatus",
+    "WebhookNotReady",
+    "WebhookOutcome",
+    "WebhookResult",
+    "WebhookSignatureInvalid",
+    "WebhooksNotSupported",
+    "amount_before_payment_fee",
+]
 
 
 @dataclass
@@ -83,7 +74,27 @@ class CheckoutContext:
 
 
 class PaymentError(PaymentDeclined):
-    """The provider did not take the money; ``detail`` is shown to the buyer as it is."""
+    """The provider did not take (or give back) the money; ``detail`` is shown to the buyer as it is."""
+
+
+class PaymentFormError(InvalidValue):
+    """A field of the checkout form (or of the API document's attributes) is missing or wrong.
+
+    ``field`` is the attribute's name; the error points at ``/data/attributes/<field>``.
+    """
+
+    code = "invalid-payment-data"
+
+    def __init__(self, detail: str, *, field: str) -> None:
+        super().__init__(detail, pointer=f"/data/attributes/{field}")
+        self.field = field
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be reached or answered unclearly: whether money moved is unknown.
+
+    The attempt stays pending (never failed-and-charged) until a callback or the janitor settles it.
+    """
 
 
 @dataclass(frozen=True)
@@ -95,124 +106,164 @@ class RemoteStatus:
     message: str | None = None
 
 
-class PaymentProvider:
-    """Base class of every payment provider (pretix's ``BasePaymentProvider`` idea)."""
+def amount_before_payment_fee(order: Order) -> Decimal:
+    """The order total without its payment fee: what a provider's fee and limits are based on."""
+    return order.total - sum((f.value for f in order.live_fees if f.fee_type == "payment"), ZERO)
+
+
+class PaymentProvider(ABC):
+    """Base class of every payment provider (pretix's ``BasePaymentProvider`` idea).
+
+    An instance is bound to one event, that event's settings for the provider and the session of
+    the unit of work it runs in (``self.session``); it is built by
+    :func:`boxoffice.providers.registry.provider_for`.
+    """
 
     identifier: ClassVar[str]
     verbose_name: ClassVar[str]
+    # Order of the providers offered at checkout: higher first.
     priority: ClassVar[int] = 100
     settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
-    # Only then may a buyer retry or switch method while an attempt of this provider is pending.
+    # Only then may a buyer retry or switch method while an attempt of this provider is open.
     abort_pending_allowed: ClassVar[bool] = False
-    # Refunds happen by calling the provider (not by the organizer moving money by hand).
-    refunds_automatically: ClassVar[bool] = False
-    # Shown in the checkout; the free provider is implicit and never listed.
+    # Offered to buyers at checkout; the free provider is implicit and never listed.
     public: ClassVar[bool] = True
 
-    def __init__(self, event: Event, settings: ProviderSettings, session: Session | None = None) -> None:
+    def __init__(self, event: Event, settings: ProviderSettings, session: Session) -> None:
         self.event = event
         self.settings = settings
         self.session = session
 
-    # -- identity -------------------------------------------------------------------------------
+    # -- identity ---------------------------------------------------------------------------------
     @property
     def public_name(self) -> str:
+        """The name buyers see: the organizer's choice, else ``verbose_name``."""
         return self.settings.public_name or self.verbose_name
 
-    # -- settings -------------------------------------------------------------------------------
+    @property
+    def actor(self) -> str:
+        """Who the audit log names when this provider moves an attempt."""
+        return f"provider:{self.identifier}"
+
+    # -- settings ---------------------------------------------------------------------------------
     @classmethod
     def validate_settings(
         cls,
         raw: Mapping[str, Any],
         *,
         current: Mapping[str, Any] | None = None,
+        currency: str | None = None,
         pointer: str = "/data/attributes/payment-providers",
     ) -> dict[str, Any]:
-        """Validate settings for storage; secrets not sent again keep their stored value."""
-        merged = {**(current or {}), **raw}
-        try:
-            model = cls.settings_model.model_validate(merged)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = "/".join(str(p) for p in first["loc"])
-            raise InvalidValue(
-                f"{cls.identifier}: {first['msg']}", pointer=f"{pointer}/{cls.identifier}/{where}"
-            ) from exc
-        return model.model_dump(by_alias=True, mode="json")
+        """Validate an event's settings for this provider on save; return what to store.
 
-    # -- checkout -------------------------------------------------------------------------------
+        Secrets left out keep their stored value. Override to check more (call ``super()`` first).
+        """
+        return validate_settings(
+            cls.settings_model, cls.identifier, raw, current=current, currency=currency, pointer=pointer
+        )
+
+    # -- checkout ---------------------------------------------------------------------------------
     def is_allowed(self, order: Order, context: CheckoutContext) -> bool:
-        """Whether this provider is offered for ``order`` (enabled, total range, window, country)."""
+        """Whether this provider is offered for ``order``: enabled, total range, time window, country."""
         s = self.settings
         if not s.enabled:
             return False
-        if s.min_total is not None and order.total < s.min_total:
+        total = amount_before_payment_fee(order)
+        if s.min_total is not None and total < s.min_total:
             return False
-        if s.max_total is not None and order.total > s.max_total:
+        if s.max_total is not None and total > s.max_total:
             return False
         if s.available_from is not None and context.now < s.available_from:
             return False
         if s.available_until is not None and context.now > s.available_until:
             return False
-        return not (context.country and context.country.upper() in {c.upper() for c in s.restricted_countries})
+        return not (context.country and context.country.upper() in s.restricted_countries)
 
     @property
     def payment_form_schema(self) -> dict[str, Any] | None:
-        """JSON schema of the form the buyer fills in at checkout (None: no form)."""
+        """JSON schema of the fields the buyer fills in at checkout (None: no form).
+
+        A provider that takes a token (card number, PayPal order id, …) names that field after its
+        own identifier: the Open Event charge sends ``{"<identifier>": "<token>"}``.
+        """
         return None
 
     def checkout_prepare(self, order: Order, form_data: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate the checkout form; return data to keep on the payment. Moves no money."""
+        """Validate the checkout form (raise :class:`PaymentFormError`); return data to keep in the
+        attempt's ``info``. Moves no money and runs before the attempt is written."""
         return {}
 
-    def payment_prepare(self, payment: Payment, form_data: Mapping[str, Any]) -> None:
-        """Prepare an attempt whose amount may be less than the order total (partly paid order)."""
+    def payment_prepare(self, payment: Payment, form_data: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Remember what ``execute_payment`` needs, in the same transaction that writes the attempt.
 
+        ``payment.amount`` may be less than the order total (a partly paid order). Moves no money.
+        """
+
+    @abstractmethod
     def execute_payment(self, payment: Payment) -> str | None:
-        """Try to move the money. Return None (confirmed or left pending) or a URL to redirect the
-        buyer to; raise :class:`PaymentError` with a message for the buyer when it is refused."""
-        raise NotImplementedError
+        """Try to move the money; runs after the attempt is committed.
 
-    def cancel_payment(self, payment: Payment) -> None:
-        """Give up a created or pending attempt at the provider (default: nothing to tell it)."""
+        Move the attempt through :mod:`boxoffice.payments.service` (``confirm_payment`` when the money
+        is there, ``set_payment_pending`` when it is on its way) and return None, or return a URL
+        where the buyer confirms (the core marks the attempt pending). Raise :class:`PaymentError`
+        with a message for the buyer when the provider refuses, :class:`ProviderUnavailable` when
+        the outcome is unknown. Send the payment's ``full_id`` to the provider, and build
+        idempotency keys from it and ``payment.attempts``.
+        """
 
-    # -- rendering ------------------------------------------------------------------------------
+    def cancel_payment(self, payment: Payment) -> None:  # noqa: B027 - optional hook
+        """Give up an open attempt at the provider before the core cancels it (buyer switches method).
+
+        Raise :class:`PaymentError` when the provider cannot cancel it any more (money already moved).
+        """
+
+    # -- rendering --------------------------------------------------------------------------------
     def payment_pending_render(self, payment: Payment) -> Markup:
-        """What the buyer sees while the attempt is pending (e.g. bank details)."""
+        """What the buyer sees while the attempt is pending (bank details, instructions…)."""
         return Markup("<p>{}</p>").format("Your payment is being processed.")
 
     def payment_control_render(self, payment: Payment) -> Markup:
-        """What the organizer sees about an attempt."""
-        rows = "".join(
-            f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in self.api_payment_details(payment).items()
+        """What the organizer sees about an attempt (default: its API details as a list)."""
+        rows = Markup("").join(
+            Markup("<dt>{}</dt><dd>{}</dd>").format(k, v) for k, v in self.api_payment_details(payment).items()
         )
-        return Markup(f"<dl>{rows}</dl>")
+        return Markup("<dl>{}</dl>").format(rows)
 
     def refund_control_render(self, refund: Refund) -> Markup:
+        """What the organizer sees about a refund attempt."""
         return Markup("<p>{}</p>").format(refund.comment or "")
 
     def api_payment_details(self, payment: Payment) -> dict[str, Any]:
-        """Provider data the API shows in a payment's ``details`` (nothing secret)."""
+        """Provider data the API shows in a payment's ``details`` (JSON values, nothing secret)."""
         return {}
 
-    # -- refunds --------------------------------------------------------------------------------
+    # -- refunds ----------------------------------------------------------------------------------
     def payment_refund_supported(self, payment: Payment) -> bool:
+        """Whether this provider gives money of ``payment`` back by itself (``execute_refund``).
+
+        False: refunds are created for the organizer to carry out and mark done (never silently done).
+        """
         return False
 
     def payment_partial_refund_supported(self, payment: Payment) -> bool:
+        """Whether ``execute_refund`` can give back less than the whole payment."""
         return False
 
     def execute_refund(self, refund: Refund) -> None:
-        """Move the money back, then mark the refund done (or transit) through the service layer.
-        Raise :class:`PaymentError` when the provider refuses."""
+        """Move the money back, then mark the refund transit or done through the service layer.
+
+        Runs after the refund is written (state ``created``). Raise :class:`PaymentError` when the
+        provider refuses, :class:`ProviderUnavailable` when the outcome is unknown.
+        """
         raise PaymentError("This payment method cannot refund automatically.", code="refund-not-supported")
 
-    # -- money ----------------------------------------------------------------------------------
+    # -- money ------------------------------------------------------------------------------------
     def calculate_fee(self, amount: Decimal) -> Decimal:
-        """The fee for paying ``amount`` with this provider (absolute + percent).
+        """The fee for paying ``amount`` with this provider (absolute + percent, rounded half-up).
 
-        With reverse calculation the fee covers itself: the organizer receives ``amount`` after the
-        provider takes its percentage of the grand total.
+        With reverse calculation the fee covers itself: ``amount + fee`` minus the provider's
+        percentage of it and its absolute part leaves at least ``amount``.
         """
         s, currency = self.settings, self.event.currency
         if s.fee_abs == 0 and s.fee_percent == 0:
@@ -226,14 +277,38 @@ class PaymentProvider:
         """The id the organizer finds this payment by in the provider's own books."""
         return payment.provider_reference
 
-    # -- background and privacy -----------------------------------------------------------------
+    # -- background and privacy -------------------------------------------------------------------
     def fetch_payment_status(self, payment: Payment) -> RemoteStatus:
         """Ask the provider how a stuck attempt stands (janitor)."""
         return RemoteStatus("unknown")
 
     def fetch_refund_status(self, refund: Refund) -> RemoteStatus:
+        """Ask the provider how a stuck refund stands (janitor)."""
         return RemoteStatus("unknown")
 
     def shred_payment_info(self, obj: Payment | Refund) -> None:
-        """Erase personal data kept by this provider; amounts, states and dates stay."""
+        """Erase personal data kept by this provider; amounts, states, dates and references stay."""
         obj.info = {"_shredded": True}
+
+    # -- callbacks (the inbox calls these) --------------------------------------------------------
+    @classmethod
+    def verify_webhook(cls, session: Session, headers: Mapping[str, str], body: bytes) -> list[IncomingEvent]:
+        """Check a callback's signature and return the events it carries.
+
+        A classmethod: the secret may belong to an event or organizer that only the payload names,
+        so look it up (``session`` is for that) and build the event's provider with
+        :func:`~boxoffice.providers.registry.provider_for`. ``headers`` are lower-case. Raise
+        :class:`WebhookSignatureInvalid` when the body is not signed by the provider — nothing is
+        stored then. Moves no money; changes nothing.
+        """
+        raise WebhooksNotSupported(f"Payment provider '{cls.identifier}' takes no callbacks.")
+
+    @classmethod
+    def process_webhook_event(cls, session: Session, event: ProviderEvent) -> WebhookResult:
+        """Apply one stored event, moving payments and refunds only through the service layer.
+
+        Runs in its own transaction, possibly again after a failure, so make it idempotent. Raise
+        :class:`WebhookNotReady` when the row it refers to is not there yet (retried later); return
+        ``WebhookResult.ignored(...)`` for event types this provider does not act on.
+        """
+        return WebhookResult.ignored(f"'{event.event_type}' is not handled.")

@@ -1,0 +1,243 @@
+"""Paying an order through a provider: begin the attempt, commit it, then execute it.
+
+Write-ahead (Kill Bill's rule): the attempt is stored *before* any provider is asked to move money,
+and the provider receives our payment's full id (``CODE-P-1``) as its reference and as the root of
+its idempotency keys. So the two steps run in two units of work, and the caller commits the first
+before the second starts::
+
+    with unit_of_work() as session:            # 1. choose the provider, write the attempt (created)
+        payment_id = begin_payment(session, order_id, provider="sandbox", actor=..., form_data=...).id
+    with unit_of_work() as session:            # 2. ask the provider to move the money
+        outcome = execute_payment(session, payment_id, actor=...)
+    outcome.raise_if_declined()                # 3. after the commit: the failed attempt is on record
+
+:func:`pay` does exactly this. Whatever happens at the provider then lands on a row that already
+exists: a crash after the provider took the money leaves an attempt that a callback or the janitor
+can still confirm — never money without a record. While the provider is asked, the order's row stays
+locked, so a callback about the same order waits until the answer is recorded instead of racing it.
+
+``form_data`` holds the buyer's checkout fields, or the API document's attributes: a provider that
+takes a token reads it from the attribute named after itself (the Open Event charge sends
+``{"sandbox": "4242424242424242"}``), and a form error points at ``/data/attributes/<field>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boxoffice.db import unit_of_work
+from boxoffice.errors import Conflict, DomainError, InvalidValue, PaymentDeclined
+from boxoffice.kit.clock import now
+from boxoffice.orders import audit
+from boxoffice.orders.models import Order
+from boxoffice.orders.repository import lock_order
+from boxoffice.orders.rules import OrderStatus
+from boxoffice.orders.service import set_payment_fee
+from boxoffice.payments import service as payments
+from boxoffice.payments.models import Payment
+from boxoffice.payments.repository import lock_payment, order_id_of_payment
+from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState
+from boxoffice.providers.base import (
+    CheckoutContext,
+    PaymentError,
+    PaymentProvider,
+    ProviderUnavailable,
+    amount_before_payment_fee,
+)
+from boxoffice.providers.registry import provider_for
+
+PROVIDER_POINTER = "/data/attributes/provider"
+# Where the URL the buyer is sent to (confirmation page, approval page) is kept on the attempt.
+REDIRECT_URL = "redirect-url"
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """Where an attempt stands after the provider was asked to move the money."""
+
+    payment_id: int
+    state: str
+    # Send the buyer here to finish (confirmation page, PayPal approval); None: nothing to do.
+    redirect_url: str | None = None
+    # The provider's words for the buyer (why it was declined, what happens next).
+    message: str | None = None
+
+    @property
+    def declined(self) -> bool:
+        return self.state == PaymentState.FAILED
+
+    def raise_if_declined(self) -> None:
+        """Raise :class:`PaymentDeclined` (422) with the provider's message when the attempt failed."""
+        if self.declined:
+            raise PaymentDeclined(
+                self.message or "The payment was declined.", meta={"payment": str(self.payment_id)}
+            )
+
+
+def begin_payment(
+    session: Session,
+    order_id: int,
+    *,
+    provider: str,
+    actor: str,
+    amount: Decimal | None = None,
+    form_data: Mapping[str, Any] | None = None,
+    allow_settled: bool = False,
+) -> Payment:
+    """Write a new attempt of ``provider`` for the order (state ``created``); moves no money.
+
+    For a buyer: the provider must be enabled and allowed for this order; an open attempt is
+    canceled first when its provider allows that (``abort_pending_allowed``), otherwise 409; when the
+    buyer pays what is left of an order with no money on it yet, the order's payment fee becomes
+    the chosen provider's and ``payment-mode`` the provider. ``allow_settled=True`` is the organizer
+    recording money: no buyer checks, fees and other attempts untouched, settled orders accepted.
+    Without ``amount`` the attempt is for what is left to pay.
+    """
+    form = dict(form_data or {})
+    order = lock_order(session, order_id)
+    plugin = provider_for(order.event, provider, session, pointer=PROVIDER_POINTER)
+    if not allow_settled:
+        _check_offered(plugin, order)
+    # The form is checked before anything changes, so a typo never costs the buyer an open attempt.
+    info = plugin.checkout_prepare(order, form)
+    if not allow_settled:
+        _abort_open_attempts(session, order, actor)
+        if amount is None and order.payment_total == 0 and order.status == OrderStatus.PENDING:
+            _choose_method(session, order, plugin, actor)
+    payment = payments.start_payment(
+        session, order.id, provider=provider, actor=actor, amount=amount, info=info, allow_settled=allow_settled
+    )
+    plugin.payment_prepare(payment, form)
+    return payment
+
+
+def _check_offered(plugin: PaymentProvider, order: Order) -> None:
+    if not plugin.settings.enabled:
+        raise InvalidValue(
+            f"'{plugin.identifier}' is not a payment method of this event.",
+            pointer=PROVIDER_POINTER,
+            code="provider-not-enabled",
+        )
+    if not plugin.is_allowed(order, CheckoutContext(now=now())):
+        raise InvalidValue(
+            f"{plugin.public_name} cannot be used for this order.",
+            pointer=PROVIDER_POINTER,
+            code="provider-not-allowed",
+        )
+
+
+def _abort_open_attempts(session: Session, order: Order, actor: str) -> None:
+    """Cancel the order's open attempts so the buyer can retry or switch — when their providers allow it."""
+    open_payments = session.execute(
+        select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
+    ).scalars().all()
+    for payment in open_payments:
+        try:
+            previous: PaymentProvider | None = provider_for(order.event, payment.provider, session)
+        except DomainError:  # uninstalled since: nobody can tell whether its money is still coming
+            previous = None
+        if previous is None or not previous.abort_pending_allowed:
+            raise Conflict(
+                f"Payment {payment.full_id} by {previous.public_name if previous else payment.provider} "
+                f"is still {payment.state}; wait for it to complete before paying again.",
+                code="payment-pending",
+                meta={"payment": payment.full_id},
+            )
+        try:
+            previous.cancel_payment(payment)
+        except PaymentError as exc:
+            raise Conflict(
+                f"Payment {payment.full_id} cannot be given up any more: {exc.detail}",
+                code="payment-pending",
+                meta={"payment": payment.full_id},
+            ) from exc
+        payments.cancel_payment(session, payment.id, actor=actor, message="replaced by a new attempt")
+
+
+def _choose_method(session: Session, order: Order, plugin: PaymentProvider, actor: str) -> None:
+    """The buyer picked ``plugin`` for this order: its fee replaces the previous method's."""
+    fee = plugin.calculate_fee(amount_before_payment_fee(order))
+    before = {"payment_mode": order.payment_mode, "total": order.total}
+    set_payment_fee(session, order, provider=plugin.identifier, value=fee, description=f"{plugin.public_name} fee")
+    order.payment_mode = plugin.identifier
+    if before != {"payment_mode": order.payment_mode, "total": order.total}:
+        audit.record(
+            session,
+            order,
+            actor,
+            "order.payment-method",
+            provider=plugin.identifier,
+            fee=fee,
+            before=before,
+            total=order.total,
+        )
+
+
+def execute_payment(session: Session, payment_id: int, *, actor: str) -> PaymentOutcome:
+    """Ask the provider to move the money of a committed attempt (see the module's docstring).
+
+    A decline does not raise: the attempt is marked failed and the outcome says so, so the caller
+    commits the failure before answering 422 (``outcome.raise_if_declined()``). An unknown outcome
+    (provider unreachable) leaves the attempt pending for a callback or the janitor. An attempt that
+    is no longer ``created`` is not sent again: its outcome is reported as it stands.
+    """
+    order = lock_order(session, order_id_of_payment(session, payment_id))
+    payment = lock_payment(session, payment_id)
+    if payment.state != PaymentState.CREATED:
+        return _outcome(payment)
+    plugin = provider_for(order.event, payment.provider, session)
+    payment.attempts += 1
+    audit.record(session, order, actor, "payment.sent", payment=payment.full_id, attempt=payment.attempts)
+    session.flush()
+    try:
+        redirect_url = plugin.execute_payment(payment)
+    except PaymentError as exc:
+        payments.fail_payment(session, payment.id, actor=plugin.actor, message=exc.detail)
+        return PaymentOutcome(payment.id, PaymentState.FAILED, message=exc.detail)
+    except ProviderUnavailable as exc:
+        payment = lock_payment(session, payment.id)
+        if payment.state == PaymentState.CREATED:
+            payments.set_payment_pending(session, payment.id, actor=plugin.actor)
+        return PaymentOutcome(payment.id, payment.state, message=f"The outcome is not known yet: {exc}")
+    payment = lock_payment(session, payment.id)  # the provider may have moved it (in-process callbacks)
+    if payment.state == PaymentState.CREATED:
+        # Handed over, no verdict yet: money is on its way (or the buyer has to confirm).
+        payments.set_payment_pending(session, payment.id, actor=plugin.actor)
+    if redirect_url and payment.state == PaymentState.PENDING:
+        payment.info = {**payment.info, REDIRECT_URL: redirect_url}
+    return _outcome(payment)
+
+
+def _outcome(payment: Payment) -> PaymentOutcome:
+    redirect = payment.info.get(REDIRECT_URL) if payment.state == PaymentState.PENDING else None
+    return PaymentOutcome(payment.id, payment.state, redirect_url=redirect, message=payment.info.get("message"))
+
+
+def pay(
+    order_id: int,
+    *,
+    provider: str,
+    actor: str,
+    amount: Decimal | None = None,
+    form_data: Mapping[str, Any] | None = None,
+    uow: UnitOfWork = unit_of_work,
+) -> PaymentOutcome:
+    """Begin and execute a payment in two units of work (write-ahead); raise
+    :class:`PaymentDeclined` after the failed attempt is committed when the provider refuses."""
+    with uow() as session:
+        payment_id = begin_payment(
+            session, order_id, provider=provider, actor=actor, amount=amount, form_data=form_data
+        ).id
+    with uow() as session:
+        outcome = execute_payment(session, payment_id, actor=actor)
+    outcome.raise_if_declined()
+    return outcome
