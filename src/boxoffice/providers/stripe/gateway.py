@@ -85,6 +85,8 @@ class IntentResult:
     currency: str | None = None
     # For Stripe.js ``handleNextAction`` when an action has no redirect URL; kept out of logs.
     client_secret: str | None = field(default=None, repr=False)
+    # Ours, sent when the intent was created: tells our attempts from anyone else's.
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,9 @@ class RefundResult:
     amount: Decimal | None = None
     currency: str | None = None
     charge_id: str | None = None
+    # Ours when we made the refund; empty for refunds made in the Stripe dashboard.
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
+    payment_intent_id: str | None = None
 
 
 def _stripe_exponent(currency: str) -> int:
@@ -231,6 +236,37 @@ class StripeGateway:
         """The refund as Stripe has it now (pending refunds settle later, or fail)."""
         return _refund_result(self._call(self._client.v1.refunds.retrieve, refund_id))
 
+    def refunds_of(self, intent_id: str) -> list[RefundResult]:
+        """Every refund of a ``pi_…`` intent, ours and those made in the Stripe dashboard.
+
+        ``charge.refunded`` events no longer carry the charge's refunds, so this is how a webhook
+        handler learns which refunds a charge has.
+        """
+        try:
+            page = self._client.v1.refunds.list({"payment_intent": intent_id, "limit": 100})
+            return [_refund_result(refund) for refund in page.auto_paging_iter()]
+        except stripe.InvalidRequestError as error:
+            raise GatewayRequestError(_message(error), code=error.code, http_status=error.http_status) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+
+    def find_intents(self, metadata_key: str, value: str) -> list[IntentResult]:
+        """Intents whose ``metadata[metadata_key]`` is ``value`` (Stripe's search; lags up to a minute).
+
+        For an attempt whose create call timed out: Stripe may have made the intent without our
+        learning its id.
+        """
+        if not (metadata_key.replace("_", "").isalnum() and value.replace("-", "").isalnum()):
+            raise ValueError("metadata search takes plain keys and values")
+        query = f"metadata['{metadata_key}']:'{value}'"
+        try:
+            found = self._client.v1.payment_intents.search({"query": query, "limit": 100})
+        except stripe.InvalidRequestError as error:
+            raise GatewayRequestError(_message(error), code=error.code, http_status=error.http_status) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return [_intent_result(intent) for intent in found.data]
+
     @staticmethod
     def verify_event(
         payload: bytes, signature_header: str, secret: str, tolerance: int = 300
@@ -262,6 +298,16 @@ def verify_event(payload: bytes, signature_header: str, secret: str, tolerance: 
     return event
 
 
+def read_intent(payload: Mapping[str, Any]) -> IntentResult:
+    """A PaymentIntent as a webhook event carries it (``data.object``), read like an API answer."""
+    return _intent_result(payload)
+
+
+def read_refund(payload: Mapping[str, Any]) -> RefundResult:
+    """A Refund as a webhook event carries it, read like an API answer."""
+    return _refund_result(payload)
+
+
 def _plain(obj: Any) -> Any:
     """SDK objects are not mappings; read them as the plain JSON Stripe sent."""
     return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
@@ -277,6 +323,11 @@ def _id_of(value: Any) -> str | None:
         return value
     found = _get(value, "id")
     return found if isinstance(found, str) else None
+
+
+def _metadata(obj: Any) -> dict[str, str]:
+    found = _get(obj, "metadata")
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
 
 
 def _amount(obj: Any) -> tuple[Decimal | None, str | None]:
@@ -316,6 +367,7 @@ def _intent_result(sdk_intent: Any) -> IntentResult:
         amount=amount,
         currency=currency,
         client_secret=_get(intent, "client_secret"),
+        metadata=_metadata(intent),
     )
 
 
@@ -356,6 +408,8 @@ def _refund_result(sdk_refund: Any) -> RefundResult:
         amount=amount,
         currency=currency,
         charge_id=_id_of(_get(refund, "charge")),
+        metadata=_metadata(refund),
+        payment_intent_id=_id_of(_get(refund, "payment_intent")),
     )
 
 

@@ -1,0 +1,290 @@
+"""Card payments through Stripe PaymentIntents.
+
+The buyer's card arrives as a token — a PaymentMethod (``pm_…``) or a confirmation token
+(``ctoken_…``) made by Stripe.js, or sent to the Open Event charge as ``{"stripe": "pm_…"}``. The
+attempt is written and committed first; ``execute_payment`` then creates and confirms one
+PaymentIntent for it, with our ids as metadata and an Idempotency-Key built from the attempt
+(:func:`~boxoffice.providers.stripe.rules.idempotency_key`). A card that needs 3-D Secure sends the
+buyer to their bank and back to ``/providers/stripe/return/{payment}``; webhooks
+(:mod:`boxoffice.providers.stripe.webhooks`) report what happens later: late confirmations, refunds
+made in the Stripe dashboard, disputes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from boxoffice.kit.clock import now
+from boxoffice.orders.models import Order
+from boxoffice.payments.checkout import REDIRECT_URL
+from boxoffice.payments.models import Payment, Refund
+from boxoffice.payments.rules import PaymentState, RefundState
+from boxoffice.providers import returns
+from boxoffice.providers.base import (
+    CheckoutContext,
+    IncomingEvent,
+    PaymentError,
+    PaymentFormError,
+    PaymentProvider,
+    ProviderUnavailable,
+    RemoteStatus,
+    WebhookResult,
+)
+from boxoffice.providers.reconcile import apply_payment_status, apply_refund_status, remember_payment_reference
+from boxoffice.providers.stripe import rules, webhooks
+from boxoffice.providers.stripe.gateway import (
+    GatewayConfigError,
+    GatewayRequestError,
+    GatewayUnavailable,
+    IntentResult,
+    StripeGateway,
+    StripeGatewayError,
+)
+from boxoffice.providers.stripe.settings import IDENTIFIER, StripeSettings, check_settings, complete, gateway_for
+
+if TYPE_CHECKING:
+    from boxoffice.inbox.models import ProviderEvent
+
+log = logging.getLogger(__name__)
+
+# Stripe's search finds a new intent within a minute or so; before this age "not found" proves nothing.
+SEARCH_LAG = timedelta(minutes=15)
+_TOKEN_PREFIXES = ("pm_", "ctoken_")
+_OPEN = (PaymentState.CREATED, PaymentState.PENDING)
+
+
+class StripeProvider(PaymentProvider):
+    """Credit and debit cards through Stripe."""
+
+    identifier = IDENTIFIER
+    verbose_name = "Credit card (Stripe)"
+    priority = 60
+    settings_model = StripeSettings
+    # An intent waiting for 3-D Secure can be canceled at Stripe (see cancel_payment).
+    abort_pending_allowed = True
+
+    @property
+    def stripe_settings(self) -> StripeSettings:
+        assert isinstance(self.settings, StripeSettings)
+        return self.settings
+
+    def gateway(self) -> StripeGateway:
+        return gateway_for(self.stripe_settings)
+
+    # -- settings ---------------------------------------------------------------------------------
+    @classmethod
+    def validate_settings(
+        cls,
+        raw: Mapping[str, Any],
+        *,
+        current: Mapping[str, Any] | None = None,
+        currency: str | None = None,
+        pointer: str = "/data/attributes/payment-providers",
+    ) -> dict[str, Any]:
+        return check_settings(raw, current=current, currency=currency, pointer=pointer)
+
+    # -- checkout ---------------------------------------------------------------------------------
+    def is_allowed(self, order: Order, context: CheckoutContext) -> bool:
+        return complete(self.stripe_settings) and super().is_allowed(order, context)
+
+    @property
+    def payment_form_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                IDENTIFIER: {
+                    "type": "string",
+                    "description": "A Stripe PaymentMethod id (pm_…) or confirmation token (ctoken_…) from Stripe.js.",
+                }
+            },
+            "required": [IDENTIFIER],
+        }
+
+    def checkout_prepare(self, order: Order, form_data: Mapping[str, Any]) -> dict[str, Any]:
+        token = form_data.get(IDENTIFIER)
+        if not token:
+            raise PaymentFormError("The stripe token is missing.", field=IDENTIFIER)
+        if not isinstance(token, str) or not token.startswith(_TOKEN_PREFIXES) or len(token) > 255:
+            raise PaymentFormError(
+                "The stripe token must be a PaymentMethod id (pm_…) or a confirmation token (ctoken_…).",
+                field=IDENTIFIER,
+            )
+        return {"payment-method": token}
+
+    def execute_payment(self, payment: Payment) -> str | None:
+        token = payment.info.get("payment-method")
+        if not token:
+            raise PaymentError("No card was given for this payment.", code="invalid-payment-data")
+        order = payment.order
+        try:
+            result = self.gateway().charge(
+                payment.amount,
+                order.currency,
+                token,
+                rules.payment_metadata(payment.id, payment.full_id),
+                rules.idempotency_key("payment", payment.id, payment.full_id),
+                return_url=returns.return_url(self.session, payment),
+                description=f"{order.event.name}, order {order.code}",
+            )
+        except GatewayUnavailable as error:
+            raise ProviderUnavailable(f"Stripe did not answer for {payment.full_id}: {error.message}") from error
+        except GatewayConfigError as error:
+            log.error("Stripe refused the API key of event %s: %s", order.event_id, error.message)
+            raise PaymentError(
+                "Card payments are not available at the moment. Please choose another payment method.",
+                code="provider-misconfigured",
+            ) from error
+        self.apply_intent(payment, result)
+        state = rules.intent_state(result.status)
+        if state == PaymentState.FAILED:
+            raise PaymentError(result.failure_message or "Your card was declined.")
+        if state == PaymentState.CANCELED:
+            raise PaymentError("The card payment was canceled.")
+        return result.redirect_url if result.status == "requires_action" else None
+
+    def apply_intent(self, payment: Payment, result: IntentResult) -> None:
+        """Remember the intent and move the attempt as the intent stands (failures are the caller's)."""
+        if result.intent_id:
+            remember_payment_reference(self.session, payment.id, result.intent_id, charge=result.charge_id)
+        state = rules.intent_state(result.status)
+        if state in (PaymentState.CONFIRMED, PaymentState.PENDING):
+            amount = _amount_in(result.amount, result.currency, payment.order.currency)
+            apply_payment_status(self.session, payment.id, RemoteStatus(state, amount), actor=self.actor)
+
+    def settle(self, payment: Payment) -> None:
+        """Ask Stripe how the attempt stands and apply it (the buyer is back from 3-D Secure)."""
+        status = self.fetch_payment_status(payment)
+        apply_payment_status(self.session, payment.id, status, actor=self.actor)
+
+    def cancel_payment(self, payment: Payment) -> None:
+        if payment.state not in _OPEN or not payment.provider_reference:
+            return
+        try:
+            result = self.gateway().cancel(payment.provider_reference)
+        except GatewayRequestError as error:
+            raise PaymentError(f"This card payment can no longer be canceled: {error.message}") from error
+        except StripeGatewayError as error:
+            raise PaymentError("Stripe cannot be reached to cancel this card payment; please try again.") from error
+        if result.status != "canceled":
+            raise PaymentError("This card payment can no longer be canceled.")
+
+    # -- rendering --------------------------------------------------------------------------------
+    def api_payment_details(self, payment: Payment) -> dict[str, Any]:
+        # The core adds ``redirect-url`` (3-D Secure) while the attempt waits for the buyer.
+        return {"payment-intent": payment.provider_reference, "charge": payment.info.get("charge")}
+
+    def payment_pending_render(self, payment: Payment) -> Markup:
+        url = payment.info.get(REDIRECT_URL)
+        if url:
+            return Markup('<p>Your bank asks you to confirm this payment. <a href="{}">Confirm it now</a>.</p>').format(
+                url
+            )
+        return Markup("<p>{}</p>").format("Your card payment is being processed.")
+
+    def shred_payment_info(self, obj: Payment | Refund) -> None:
+        # The charge id is no personal data and is what the organizer finds the payment by at Stripe.
+        kept = {k: v for k, v in obj.info.items() if k == "charge"}
+        obj.info = {**kept, "_shredded": True}
+
+    # -- refunds ----------------------------------------------------------------------------------
+    def payment_refund_supported(self, payment: Payment) -> bool:
+        return bool(payment.provider_reference)
+
+    def payment_partial_refund_supported(self, payment: Payment) -> bool:
+        return bool(payment.provider_reference)
+
+    def execute_refund(self, refund: Refund) -> None:
+        payment = refund.payment
+        if payment is None or not payment.provider_reference:
+            raise PaymentError("This payment has no Stripe PaymentIntent to refund.", code="refund-not-supported")
+        try:
+            result = self.gateway().refund(
+                payment.provider_reference,
+                refund.amount,
+                refund.order.currency,
+                rules.refund_metadata(refund.id, refund.full_id),
+                rules.idempotency_key("refund", refund.id, refund.full_id),
+            )
+        except GatewayUnavailable as error:
+            raise ProviderUnavailable(f"Stripe did not answer for {refund.full_id}: {error.message}") from error
+        except GatewayConfigError as error:
+            raise PaymentError("Stripe refused the API key; check the Stripe settings.") from error
+        state = rules.refund_state(result.status)
+        if result.refund_id is None or state in (RefundState.FAILED, RefundState.CANCELED):
+            raise PaymentError(result.failure_message or "Stripe refused the refund.")
+        apply_refund_status(
+            self.session, refund.id, RemoteStatus(state, result.amount), actor=self.actor, reference=result.refund_id
+        )
+
+    # -- background -------------------------------------------------------------------------------
+    def fetch_payment_status(self, payment: Payment) -> RemoteStatus:
+        """Retrieve the intent; without one (the create call timed out), search it by our metadata."""
+        try:
+            if payment.provider_reference:
+                result = self.gateway().retrieve(payment.provider_reference)
+            else:
+                found = [
+                    r
+                    for r in self.gateway().find_intents(rules.PAYMENT_KEY, str(payment.id))
+                    if rules.claimed_row(r.metadata, rules.PAYMENT_KEY) == (payment.id, payment.full_id)
+                ]
+                if not found:
+                    if now() - payment.created_at < SEARCH_LAG:
+                        return RemoteStatus("unknown", message="Stripe has not indexed this attempt yet.")
+                    return RemoteStatus(PaymentState.FAILED, message="Stripe never received this payment.")
+                result = _best(found)
+                if result.intent_id:
+                    remember_payment_reference(self.session, payment.id, result.intent_id, charge=result.charge_id)
+        except StripeGatewayError as error:
+            return RemoteStatus("unknown", message=error.message)
+        amount = _amount_in(result.amount, result.currency, payment.order.currency)
+        return RemoteStatus(rules.intent_state(result.status), amount, result.failure_message)
+
+    def fetch_refund_status(self, refund: Refund) -> RemoteStatus:
+        """Retrieve the refund; without its id (the call timed out), look among the intent's refunds."""
+        try:
+            if refund.provider_reference:
+                result = self.gateway().retrieve_refund(refund.provider_reference)
+            else:
+                payment = refund.payment
+                if payment is None or not payment.provider_reference:
+                    return RemoteStatus("unknown", message="The payment has no Stripe PaymentIntent.")
+                mine = [
+                    r
+                    for r in self.gateway().refunds_of(payment.provider_reference)
+                    if rules.claimed_row(r.metadata, rules.REFUND_KEY) == (refund.id, refund.full_id)
+                ]
+                if not mine:
+                    return RemoteStatus(RefundState.FAILED, message="Stripe never received this refund.")
+                result = mine[0]
+                if result.refund_id:
+                    refund.provider_reference = result.refund_id
+        except StripeGatewayError as error:
+            return RemoteStatus("unknown", message=error.message)
+        return RemoteStatus(rules.refund_state(result.status), result.amount, result.failure_message)
+
+    # -- callbacks --------------------------------------------------------------------------------
+    @classmethod
+    def verify_webhook(cls, session: Session, headers: Mapping[str, str], body: bytes) -> list[IncomingEvent]:
+        return webhooks.verify(session, headers, body)
+
+    @classmethod
+    def process_webhook_event(cls, session: Session, event: ProviderEvent) -> WebhookResult:
+        return webhooks.process(session, event)
+
+
+def _amount_in(amount: Decimal | None, currency: str | None, expected: str) -> Decimal | None:
+    """Stripe's amount when it is in the order's currency; None (keep ours) otherwise."""
+    return amount if amount is not None and currency == expected.upper() else None
+
+
+def _best(found: list[IntentResult]) -> IntentResult:
+    """Of several intents for one attempt (should not happen), the one that took the money, if any."""
+    return next((r for r in found if r.status == "succeeded"), found[0])
