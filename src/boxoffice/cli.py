@@ -8,13 +8,17 @@ import typer
 
 from boxoffice import db
 
-app = typer.Typer(help="boxoffice: the commerce core of event ticketing.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="boxoffice: the commerce core of event ticketing.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
 users_app = typer.Typer(help="Organizer team members.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Organizer API tokens.", no_args_is_help=True)
 books_app = typer.Typer(help="The books: verification, exports, shredding.", no_args_is_help=True)
+bank_app = typer.Typer(help="Bank transfers: statement imports, refund files.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(books_app, name="books")
+app.add_typer(bank_app, name="bank")
 
 
 def _fail(message: str) -> None:
@@ -51,7 +55,8 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "boxoffice.app:create_app",
+        # serve_app also runs background jobs in this process when no BOXOFFICE_REDIS_URL is set.
+        "boxoffice.app:serve_app",
         factory=True,
         host=host,
         port=port,
@@ -59,6 +64,17 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+@app.command()
+def worker(
+    processes: int = typer.Option(2, help="Worker processes (with Redis)."),
+    threads: int = typer.Option(4, help="Job threads per process."),
+) -> None:
+    """Run background jobs: Dramatiq workers and the scheduler with BOXOFFICE_REDIS_URL, else in this process."""
+    from boxoffice.worker import run_worker
+
+    raise typer.Exit(run_worker(processes=processes, threads=threads))
 
 
 @users_app.command("create")
@@ -102,18 +118,89 @@ def tokens_create(
 
 
 @books_app.command("verify")
-def books_verify() -> None:
-    """Recompute every order's balance from its payments and refunds; exit 1 on any drift."""
-    from boxoffice.books.verify import verify
+def books_verify(
+    event: str | None = typer.Option(None, help="Only this event (ORGANIZER/EVENT, or EVENT when unique)."),
+) -> None:
+    """Recheck the books (balances, quotas, refunds, audit trail, export totals); exit 1 on any drift."""
+    from boxoffice.books.commands import run_verify
+    from boxoffice.errors import DomainError
 
-    with db.unit_of_work() as session:
-        drifts = verify(session)
-    if drifts:
-        typer.echo(f"Books do NOT balance: {len(drifts)} difference(s).")
-        for drift in drifts:
-            typer.echo(f"  - {drift}")
-        raise typer.Exit(1)
-    typer.echo("Books balance: every order's stored balance matches its payments and refunds.")
+    try:
+        run_verify(event)
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@app.command("export")
+def export(
+    kind: str = typer.Argument(..., help="orders, payments, refunds or bank-transactions."),
+    event: str = typer.Option(..., help="The event: ORGANIZER/EVENT, or EVENT when unique."),
+    fmt: str = typer.Option("csv", "--format", help="csv, xlsx or json."),
+    output: str | None = typer.Option(None, help="File to write ('-' for stdout); default ORGANIZER-EVENT-KIND.FORMAT."),
+) -> None:
+    """Export one event's orders (with balances), payments, refunds or bank transactions."""
+    from boxoffice.books.commands import run_export
+    from boxoffice.errors import DomainError
+
+    try:
+        run_export(kind, event, fmt, output)
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@app.command("shred")
+def shred(
+    event: str = typer.Option(..., help="The event: ORGANIZER/EVENT, or EVENT when unique."),
+    include_orders: bool = typer.Option(False, help="Also erase buyers' e-mails and attendee names."),
+    force: bool = typer.Option(False, help="Shred although the event has not ended yet."),
+    download: str | None = typer.Option(None, help="Where to save what will be removed (a ZIP)."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Erase an ended event's personal data (payment details; buyer data with --include-orders).
+
+    First saves everything that will be removed to a ZIP file, then asks before erasing. Amounts,
+    states and dates stay, so the books still balance."""
+    from boxoffice.books.commands import run_shred
+    from boxoffice.errors import DomainError
+
+    try:
+        run_shred(event, include_orders=include_orders, force=force, download=download, yes=yes)
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@bank_app.command("import")
+def bank_import(
+    file: str = typer.Argument(..., help="A bank statement: CSV export or camt.053 XML."),
+    event: str = typer.Option(..., help="The event's slug (or ORGANIZER/EVENT)."),
+    organizer: str | None = typer.Option(None, help="The organizer's slug, when several have that event slug."),
+) -> None:
+    """Import a bank statement: book the transfers it shows, list what waits and what was skipped."""
+    from boxoffice.errors import DomainError
+    from boxoffice.providers.banktransfer.commands import run_bank_import
+
+    try:
+        run_bank_import(file, event, organizer)
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@bank_app.command("export-refunds")
+def bank_export_refunds(
+    event: str = typer.Option(..., help="The event's slug (or ORGANIZER/EVENT)."),
+    organizer: str | None = typer.Option(None, help="The organizer's slug, when several have that event slug."),
+    fmt: str = typer.Option("xml", "--format", help="xml (SEPA pain.001) or csv."),
+    output: str = typer.Option(..., help="File to write ('-' for stdout)."),
+    batch: str | None = typer.Option(None, help="Write an earlier file again (its id); moves no refund."),
+) -> None:
+    """Write waiting bank transfer refunds to a credit transfer file for your bank; they become 'transit'."""
+    from boxoffice.errors import DomainError
+    from boxoffice.providers.banktransfer.commands import run_export_refunds
+
+    try:
+        run_export_refunds(event, organizer, fmt, output, batch)
+    except DomainError as exc:
+        _fail(exc.detail)
 
 
 def main() -> None:

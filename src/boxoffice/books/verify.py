@@ -1,97 +1,107 @@
-"""``boxoffice books verify``: recompute every order's balance and seat count and report drift."""
+"""``boxoffice books verify``: recheck the books from first principles and report every drift.
+
+:func:`verify` runs every check of :mod:`boxoffice.books.checks` over the whole database, one
+organizer or one event, and returns a :class:`Report` grouped by check — readable as text for the
+command line and as plain data for the organizers' API.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from boxoffice.catalogue.models import Quota, product_quotas
-from boxoffice.orders.models import Order, OrderPosition
-from boxoffice.payments import rules
-from boxoffice.payments.models import Payment, Refund
+from boxoffice.books import checks
+from boxoffice.books.checks import Drift, Scope, Tally
+
+__all__ = ["CHECKS", "CheckResult", "Drift", "Report", "Scope", "verify"]
+
+Check = Callable[[Session, Scope, Tally], Iterator[Drift]]
+
+# name -> (what it proves, the check); run in this order.
+CHECKS: dict[str, tuple[str, Check]] = {
+    "balances": ("every order's stored balance equals the sum of its payments and refunds", checks.balances),
+    "quotas": ("every quota's used seats equal the seats its pending and paid orders hold", checks.quotas),
+    "refund-limits": ("no payment is refunded for more than its amount", checks.refund_limits),
+    "refunded-payments": (
+        "a payment is refunded exactly when done refunds give all of it back",
+        checks.refunded_payments,
+    ),
+    "audit-trail": ("every order, payment and refund has the audit entries of its state", checks.audit_trail),
+    "export-totals": ("per event and currency, the exports add up to the database's sums", checks.export_totals),
+}
 
 
-@dataclass(frozen=True)
-class Drift:
-    subject: str
-    field: str
-    stored: str
-    expected: str
+@dataclass
+class CheckResult:
+    name: str
+    description: str
+    checked: int
+    drifts: list[Drift] = field(default_factory=list)
 
-    def __str__(self) -> str:
-        return f"{self.subject}: {self.field} is {self.stored}, expected {self.expected}"
-
-
-def _sums(
-    session: Session, model: type[Payment] | type[Refund], order_ids: list[int]
-) -> dict[int, list[tuple[str, Decimal]]]:
-    rows = session.execute(
-        select(model.order_id, model.state, func.sum(model.amount))
-        .where(model.order_id.in_(order_ids))
-        .group_by(model.order_id, model.state)
-    ).all()
-    result: dict[int, list[tuple[str, Decimal]]] = {}
-    for order_id, state, amount in rows:
-        result.setdefault(order_id, []).append((state, Decimal(amount)))
-    return result
+    @property
+    def ok(self) -> bool:
+        return not self.drifts
 
 
-def order_drift(session: Session, batch_size: int = 2000) -> Iterator[Drift]:
-    """Every order whose stored balance differs from the one its attempts give, in batches."""
-    last_id = 0
-    while True:
-        orders = (
-            session.execute(select(Order).where(Order.id > last_id).order_by(Order.id).limit(batch_size))
-            .scalars()
-            .all()
-        )
-        if not orders:
-            return
-        ids = [o.id for o in orders]
-        payments, refunds = _sums(session, Payment, ids), _sums(session, Refund, ids)
-        for order in orders:
-            bal = rules.balance(
-                total=order.total,
-                order_status=order.status,
-                payments=payments.get(order.id, []),
-                refunds=refunds.get(order.id, []),
-            )
-            subject = f"order {order.code} (id {order.id})"
-            for field, stored, expected in (
-                ("payment_total", order.payment_total, bal.payment_total),
-                ("refund_total", order.refund_total, bal.refund_total),
-                ("pending_sum", order.pending_sum, bal.pending_sum),
-                ("payment_state", order.payment_state, bal.payment_state.value),
-                ("has_open_refund", order.has_open_refund, bal.has_open_refund),
-            ):
-                if stored != expected:
-                    yield Drift(subject, field, str(stored), str(expected))
-        last_id = ids[-1]
-        session.expunge_all()
+@dataclass
+class Report:
+    """The outcome of every check, in the order they ran."""
+
+    scope: Scope
+    checks: list[CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def drifts(self) -> list[Drift]:
+        return [d for c in self.checks for d in c.drifts]
+
+    def lines(self, *, limit: int = 50) -> Iterator[str]:
+        """The report as text, grouped by check; at most ``limit`` drifts shown per check."""
+        failed = sum(not c.ok for c in self.checks)
+        if failed:
+            yield f"Books do NOT balance: {len(self.drifts)} difference(s) in {failed} of {len(self.checks)} checks."
+        else:
+            yield f"Books balance: all {len(self.checks)} checks passed."
+        for check in self.checks:
+            mark = "ok   " if check.ok else "DRIFT"
+            yield f"[{mark}] {check.name}: {check.description} ({check.checked} checked)"
+            for drift in check.drifts[:limit]:
+                yield f"    - {drift}"
+            if len(check.drifts) > limit:
+                yield f"    … and {len(check.drifts) - limit} more"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the API: ``ok`` and, per check, what it proves, how much it saw, what drifted."""
+        return {
+            "ok": self.ok,
+            "checks": [
+                {
+                    "name": c.name,
+                    "description": c.description,
+                    "ok": c.ok,
+                    "checked": c.checked,
+                    "drifts": [
+                        {"subject": d.subject, "field": d.field, "stored": d.stored, "expected": d.expected}
+                        for d in c.drifts
+                    ],
+                }
+                for c in self.checks
+            ],
+        }
 
 
-def quota_drift(session: Session) -> Iterator[Drift]:
-    """Every quota whose ``used`` differs from the seats its pending and paid orders hold."""
-    held: dict[int, int] = dict(
-        session.execute(
-            select(product_quotas.c.quota_id, func.count(OrderPosition.id))
-            .join(OrderPosition, OrderPosition.product_id == product_quotas.c.product_id)
-            .join(Order, Order.id == OrderPosition.order_id)
-            .where(Order.holds_quota.is_(True), OrderPosition.canceled.is_(False))
-            .group_by(product_quotas.c.quota_id)
-        ).all()
-    )
-    for quota in session.execute(select(Quota).order_by(Quota.id)).scalars():
-        expected = held.get(quota.id, 0)
-        if quota.used != expected:
-            yield Drift(f"quota '{quota.name}' (id {quota.id})", "used", str(quota.used), str(expected))
-        if quota.size is not None and quota.used > quota.size:
-            yield Drift(f"quota '{quota.name}' (id {quota.id})", "oversold", str(quota.used), f"<= {quota.size}")
-
-
-def verify(session: Session) -> list[Drift]:
-    return [*order_drift(session), *quota_drift(session)]
+def verify(session: Session, *, organizer_id: int | None = None, event_id: int | None = None) -> Report:
+    """Run every check over the books (or one organizer's, or one event's); reads only."""
+    scope = Scope(organizer_id=organizer_id, event_id=event_id)
+    results = []
+    for name, (description, check) in CHECKS.items():
+        tally = Tally()
+        drifts = list(check(session, scope, tally))
+        results.append(CheckResult(name, description, tally.checked, drifts))
+    return Report(scope, results)
