@@ -1,0 +1,73 @@
+"""``POST /v1/auth/session``: log in with e-mail and password, get a JWT.
+
+Attempts are rate-limited per e-mail address and per client address across every ``serve`` process
+(:mod:`boxoffice.api.ratelimit`); an unknown address costs as much time as a wrong password, so the
+answer does not tell which addresses have accounts. Logging in again is harmless, so an
+``Idempotency-Key`` is accepted but nothing is stored: a stored answer would be a live credential.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from boxoffice.accounts.auth import issue_user_token
+from boxoffice.accounts.models import User
+from boxoffice.accounts.schemas import LoginRequest, SessionToken
+from boxoffice.accounts.service import hash_password, verify_password
+from boxoffice.api.ratelimit import count_login_attempt
+from boxoffice.db import unit_of_work
+from boxoffice.errors import NotAuthenticated
+from boxoffice.kit.http import http_error
+from boxoffice.kit.jsonapi import MEDIA_TYPE
+
+router = APIRouter(tags=["auth"])
+
+# The answer is plain JSON, but its errors are JSON:API error documents like everywhere else.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": http_error(status, "")["title"],
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorDocument"}}},
+    }
+    for status in (400, 401, 415, 422, 429)
+}
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash to check unknown addresses against, so they take as long as known ones."""
+    return hash_password("no account has this password")
+
+
+@router.post(
+    "/v1/auth/session",
+    response_model=SessionToken,
+    response_class=JSONResponse,
+    responses=_ERRORS,
+    summary="Log in",
+    description='Answers `{"access_token": "<jwt>"}` (valid 12 hours). Too many attempts for one '
+    "e-mail address or from one client within a minute: 429 with Retry-After.",
+)
+def login(payload: LoginRequest, request: Request) -> Response:
+    email = payload.email.strip().lower()
+    with unit_of_work() as session:
+        # Committed before the password is checked, so a wrong password counts too.
+        count_login_attempt(session, email=email, client_ip=request.client.host if request.client else None)
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        user_id = user.id if user is not None and user.is_active else None
+        password_hash = user.password_hash if user_id is not None and user is not None else _decoy_hash()
+    # The hash check is slow on purpose; no transaction is held open during it.
+    if not verify_password(password_hash, payload.password) or user_id is None:
+        raise NotAuthenticated("Wrong e-mail address or password.", code="invalid-credentials")
+    with unit_of_work() as session:
+        active = session.get(User, user_id)
+        if active is None:
+            raise NotAuthenticated("Wrong e-mail address or password.", code="invalid-credentials")
+        token = issue_user_token(session, active)
+    return JSONResponse({"access_token": token})

@@ -1,0 +1,17 @@
+"""Housekeeping of the HTTP layer: forget idempotency keys past their replay window and login
+attempts that no longer count (hourly is plenty; both tables only grow until then)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boxoffice.api import idempotency, ratelimit
+from boxoffice.db import unit_of_work
+from boxoffice.outbox.tasks import task
+
+
+@task("api.prune", max_attempts=3)
+def prune(params: dict[str, Any]) -> None:
+    with unit_of_work() as session:
+        idempotency.prune(session)
+        ratelimit.prune(session)

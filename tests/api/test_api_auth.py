@@ -1,0 +1,98 @@
+"""``POST /v1/auth/session``: a JWT for the right password, the same refusal for a wrong password and an
+unknown address, and a rate limit per address and per client that every process shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from boxoffice import config
+from boxoffice.app import create_app
+from boxoffice.kit import clock
+
+PASSWORD = "correct horse battery"
+
+
+def _login(api: Any, email: str, password: str, *, client: TestClient | None = None) -> Any:
+    return (client or api.client).post(
+        "/v1/auth/session",
+        json={"email": email, "password": password},
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def test_the_right_password_gives_a_token_that_works_with_both_schemes(api: Any, world: Any) -> None:
+    response = _login(api, "  Admin@Acme-X.example ", PASSWORD)
+    assert response.status_code == 200
+    assert response.json().keys() == {"access_token"}
+    token = response.json()["access_token"]
+    for scheme in ("JWT", "Bearer"):
+        doc = api.get(f"/v1/orders/{world.order_a}", headers={"Authorization": f"{scheme} {token}"})
+        assert doc["data"]["id"] == str(world.order_a)
+
+
+@pytest.mark.parametrize(("email", "password"), [("admin@acme-x.example", "wrong"), ("nobody@example.org", PASSWORD)])
+def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(
+    api: Any, world: Any, email: str, password: str
+) -> None:
+    error = api.expect(_login(api, email, password), 401)["errors"][0]
+    assert (error["code"], error["detail"]) == ("invalid-credentials", "Wrong e-mail address or password.")
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"email": "a@example.org"}, 422),
+        ({"email": "a@example.org", "password": "x", "remember": True}, 422),
+        ({"email": 7, "password": "x"}, 422),
+        ([], 400),
+    ],
+)
+def test_malformed_logins_are_refused_before_counting(api: Any, world: Any, body: Any, status: int) -> None:
+    response = api.client.post("/v1/auth/session", json=body, headers={"Content-Type": "application/json"})
+    api.expect(response, status)
+
+
+def test_garbage_credentials_are_401(api: Any, world: Any) -> None:
+    for header in ("Bearer nonsense", "Basic YWRtaW46YWRtaW4=", "Bearer bxo_unknown", "JWT "):
+        error = api.get("/v1/orders", 401, headers={"Authorization": header})["errors"][0]
+        assert error["status"] == "401"
+
+
+@pytest.fixture
+def three_per_minute(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("BOXOFFICE_LOGIN_ATTEMPTS_PER_MINUTE", "3")
+    config.get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    config.get_settings.cache_clear()
+
+
+def test_too_many_attempts_for_one_address_wait_a_minute_in_every_process(
+    api: Any, world: Any, three_per_minute: Any
+) -> None:
+    for _ in range(3):
+        assert _login(api, "admin@acme-x.example", "wrong").status_code == 401
+    # Another process (another app) counts the same attempts: they are rows in the database.
+    with TestClient(create_app()) as other_process:
+        refused = _login(api, "admin@acme-x.example", PASSWORD, client=other_process)
+    error = api.expect(refused, 429)["errors"][0]
+    assert error["code"] == "too-many-requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert _login(api, "staff@acme-x.example", PASSWORD).status_code == 429  # the same client, too
+    clock.travel(61)
+    try:
+        assert _login(api, "admin@acme-x.example", PASSWORD).status_code == 200
+    finally:
+        clock.travel(0)
+
+
+def test_the_limit_per_address_holds_across_clients(api: Any, world: Any, three_per_minute: Any) -> None:
+    for number in range(3):
+        with TestClient(create_app(), client=(f"10.0.0.{number}", 5000)) as client:
+            assert _login(api, "admin@acme-x.example", "wrong", client=client).status_code == 401
+    with TestClient(create_app(), client=("10.0.0.9", 5000)) as client:
+        assert _login(api, "admin@acme-x.example", PASSWORD, client=client).status_code == 429
+        assert _login(api, "staff@acme-x.example", PASSWORD, client=client).status_code == 200
