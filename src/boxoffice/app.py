@@ -23,6 +23,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "boxoffice.accounts.api",
     "boxoffice.catalogue.api",
     "boxoffice.orders.api",
+    "boxoffice.orders.changes_api",
     "boxoffice.payments.api",
     "boxoffice.payments.refunds_api",
     "boxoffice.jobs.api",

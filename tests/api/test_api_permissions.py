@@ -156,6 +156,25 @@ ENDPOINTS = [
         _paid,
         doc=lambda world, ids: {"data": {"type": "order-cancel", "attributes": {"cancellation-fee": "5.00"}}},
     ),
+    Endpoint(
+        "POST",
+        "/v1/orders/{order_a}/change",
+        ADMIN_OF_ORDER,
+        _paid,
+        doc=lambda world, ids: {
+            "data": {
+                "type": "order-changes",
+                "attributes": {"add": [{"product": str(world.shop.student_id), "quantity": 1}]},
+            }
+        },
+    ),
+    Endpoint(
+        "POST",
+        "/v1/events/{event}/cancel",
+        (401, 404, 404, 403, 202, 404),
+        _paid,
+        doc=lambda world, ids: {"data": {"type": "event-cancellations", "attributes": {"cancellation-fee": "1.00"}}},
+    ),
     Endpoint("POST", "/v1/payments/{payment}/confirm", TEAM_ONLY_OF_ORDER, _pending_payment),
     Endpoint("POST", "/v1/payments/{payment}/cancel", TEAM_ONLY_OF_ORDER, _pending_payment),
     Endpoint(

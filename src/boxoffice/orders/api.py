@@ -53,6 +53,7 @@ from boxoffice.orders.serializers import (
     position_resource,
 )
 from boxoffice.payments import refunding
+from boxoffice.payments.rules import RefundSource
 from boxoffice.payments.schemas import check_recording_provider
 from boxoffice.payments.serializers import PAYMENT_FIELDS, REFUND_FIELDS
 from boxoffice.providers.registry import IMPLICIT, provider_for
@@ -280,32 +281,49 @@ def mark_paid(
     "/v1/orders/{order_id}/cancel",
     response_model=OrderDocument,
     responses=ACTION_ERRORS,
-    summary="Cancel an order (admins)",
+    summary="Cancel an order (admins; the buyer within the event's rules)",
     description="Seats go back to their quotas. With `refund` (default true) what was paid beyond "
-    "`cancellation-fee` is refunded: automatic refunds are executed by their providers, others are "
-    "left `created` for the organizer. Ask `include=refunds` to see them.",
+    "`cancellation-fee` plus `cancellation-fee-percent` of the total is refunded: automatic refunds are "
+    "executed by their providers, others are left `created` for the organizer. Ask `include=refunds` to see "
+    "them. The order's buyer may cancel it too: an unpaid order always, a paid one when the event allows "
+    "(`buyer-cancel-paid`, before `buyer-cancel-deadline`, keeping `buyer-cancel-fee-abs`/`-percent`); the "
+    "fee attributes are then the event's, not the buyer's.",
 )
 def cancel(
     order_id: ResourceId, call: Writer, query: OrderQuery, payload: Annotated[CancelRequest | None, Body()] = None
 ) -> Response:
     attrs = payload.data.attributes if payload else None
     with call.unit() as tx:
-        order = access.order(tx, order_id, admin=True)
-        fee = (
-            money(attrs.cancellation_fee, order.currency, pointer="/data/attributes/cancellation-fee")
-            if attrs is not None and attrs.cancellation_fee is not None
-            else None
-        )
-        result = cancellation.cancel_and_write_refunds(
-            tx.session,
-            order.id,
-            actor=tx.actor,
-            fee_rule=cancellation.FeeRule.parse(fee),
-            refund=attrs.refund if attrs is not None else True,
-            comment=attrs.comment if attrs is not None else None,
-        )
-        if not result.refund_ids:
-            return tx.respond(order_response(tx, order, query))
+        if tx.principal.kind == "buyer" and tx.principal.order_id == order_id:
+            # The buyer cancels their own order within the event's rules, at the event's fee.
+            access.order(tx, order_id, buyer=True)
+            result = cancellation.cancel_and_write_refunds(
+                tx.session,
+                order_id,
+                actor=tx.actor,
+                fee_rule=cancellation.buyer_fee_rule(tx.session, order_id),
+                source=RefundSource.BUYER,
+                comment="canceled by the buyer",
+            )
+            if not result.refund_ids:
+                return tx.respond(order_response(tx, access.order(tx, order_id, buyer=True), query))
+        else:
+            order = access.order(tx, order_id, admin=True)
+            fee = (
+                money(attrs.cancellation_fee, order.currency, pointer="/data/attributes/cancellation-fee")
+                if attrs is not None and attrs.cancellation_fee is not None
+                else None
+            )
+            result = cancellation.cancel_and_write_refunds(
+                tx.session,
+                order.id,
+                actor=tx.actor,
+                fee_rule=cancellation.FeeRule.parse(fee, attrs.cancellation_fee_percent if attrs else None),
+                refund=attrs.refund if attrs is not None else True,
+                comment=attrs.comment if attrs is not None else None,
+            )
+            if not result.refund_ids:
+                return tx.respond(order_response(tx, order, query))
     return _execute_refunds_then_answer(call, order_id, result.refund_ids, query)
 
 
@@ -316,7 +334,7 @@ def _execute_refunds_then_answer(call: Call, order_id: int, refund_ids: list[int
         with call.unit() as tx:
             refunding.execute_refund(tx.session, refund_id, actor=tx.actor)
     with call.unit() as tx:
-        return tx.respond(order_response(tx, access.order(tx, order_id, admin=True), query))
+        return tx.respond(order_response(tx, access.order(tx, order_id, buyer=True, admin=True), query))
 
 
 @router.post(

@@ -87,6 +87,9 @@ class MarkPaidRequest(RequestDocument):
 
 class CancelAttributes(Attributes):
     cancellation_fee: DecimalString | None = Field(default=None, description="Kept from what was paid.")
+    cancellation_fee_percent: DecimalString | None = Field(
+        default=None, description="Percent of the total kept, on top of `cancellation-fee`."
+    )
     refund: StrictBool = Field(default=True, description="Refund what was paid minus the fee.")
     comment: Comment | None = None
 
@@ -169,3 +172,58 @@ OrderListDocument = list_response_model(OrderDocument)
 PositionDocument = resource_response_model("order-positions", PositionAttributes, ["order", "product"])
 PositionListDocument = list_response_model(PositionDocument)
 AuditEntryListDocument = list_response_model(resource_response_model("audit-entries", AuditEntryAttributes, ["order"]))
+
+
+# -- changing an order, canceling an event -----------------------------------------------------------
+
+
+class PriceChangeIn(BaseModel):
+    """A new price for one live position: ``{"position": "<id>", "price": "39.00"}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: str = Field(min_length=1, max_length=20)
+    price: DecimalString
+
+
+class ProductChangeIn(BaseModel):
+    """Another product for one live position (its price follows unless set-price names it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: str = Field(min_length=1, max_length=20)
+    product: str = Field(min_length=1, max_length=20)
+
+
+class OrderChangeAttributes(Attributes):
+    """One atomic change: positions added, removed, re-priced or moved to another product."""
+
+    add: list[PositionIn] = Field(default_factory=list, max_length=MAX_POSITIONS)
+    remove: list[str] = Field(default_factory=list, max_length=MAX_POSITIONS, description="Position ids.")
+    set_price: list[PriceChangeIn] = Field(default_factory=list, max_length=MAX_POSITIONS)
+    set_product: list[ProductChangeIn] = Field(default_factory=list, max_length=MAX_POSITIONS)
+
+
+class OrderChangeData(ResourceData):
+    type: Literal["order-changes"]
+    attributes: OrderChangeAttributes
+
+
+class OrderChangeRequest(RequestDocument):
+    data: OrderChangeData
+
+
+class EventCancelAttributes(Attributes):
+    cancellation_fee: DecimalString | None = Field(default=None, description="Kept from each order.")
+    cancellation_fee_percent: DecimalString | None = Field(default=None, description="Percent of each order kept.")
+    refund: StrictBool = Field(default=True, description="Refund what was paid minus the fee.")
+    product: str | None = Field(default=None, max_length=20, description="Only orders with this product.")
+
+
+class EventCancelData(ResourceData):
+    type: Literal["event-cancellations"]
+    attributes: EventCancelAttributes = Field(default_factory=EventCancelAttributes)
+
+
+class EventCancelRequest(RequestDocument):
+    data: EventCancelData
