@@ -1,0 +1,1 @@
+"""E-mails to buyers and organizers: queued once per cause, rendered from templates, sent over SMTP."""

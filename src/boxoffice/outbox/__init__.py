@@ -1,0 +1,1 @@
+"""Background work: jobs queued inside the business transaction, sent after commit, swept when lost."""

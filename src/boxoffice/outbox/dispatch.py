@@ -1,0 +1,95 @@
+"""Where committed jobs go: the process's dispatcher.
+
+* with ``BOXOFFICE_REDIS_URL`` — :class:`boxoffice.outbox.broker.DramatiqDispatcher` (a message per job);
+* inside ``boxoffice serve`` without Redis — the embedded runner's threads
+  (:class:`boxoffice.outbox.embedded.EmbeddedRunner` installs itself while it runs);
+* otherwise :class:`Deferred`: the row waits in the database until a runner's sweep sends it;
+* tests and one-off commands may install :class:`Synchronous`, which runs jobs at once in the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Sequence
+from typing import Protocol
+
+from boxoffice.config import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    # Whether a job handed over after commit reaches a runner; if not, the sweep sends it first.
+    sends_after_commit: bool
+
+    def send(self, job_ids: Sequence[int]) -> None:
+        """Hand committed jobs to whoever runs them (must not raise for a job that cannot run)."""
+
+
+class Deferred:
+    """Sends nothing: jobs wait for the sweep of a running worker or ``serve``."""
+
+    sends_after_commit = False
+
+    def send(self, job_ids: Sequence[int]) -> None:
+        return None
+
+
+class Synchronous:
+    """Runs each job in the calling thread right after the commit that queued it.
+
+    Jobs queued while a job runs are run after it, in order, rather than nested inside it.
+    """
+
+    sends_after_commit = True
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def send(self, job_ids: Sequence[int]) -> None:
+        from boxoffice.outbox import runner
+
+        backlog: deque[int] | None = getattr(self._local, "backlog", None)
+        if backlog is not None:
+            backlog.extend(job_ids)
+            return
+        backlog = self._local.backlog = deque(job_ids)
+        try:
+            while backlog:
+                runner.run_job(backlog.popleft())
+        finally:
+            self._local.backlog = None
+
+
+_current: Dispatcher | None = None
+_lock = threading.Lock()
+
+
+def current() -> Dispatcher:
+    """The dispatcher of this process (chosen from the settings on first use)."""
+    global _current
+    if _current is None:
+        with _lock:
+            if _current is None:
+                _current = _default()
+    return _current
+
+
+def install(dispatcher: Dispatcher | None) -> Dispatcher | None:
+    """Make ``dispatcher`` the process's dispatcher (None: choose from the settings again); returns
+    the one it replaces."""
+    global _current
+    with _lock:
+        previous, _current = _current, dispatcher
+    return previous
+
+
+def _default() -> Dispatcher:
+    url = get_settings().redis_url
+    if url:
+        from boxoffice.outbox.broker import DramatiqDispatcher, get_broker
+
+        return DramatiqDispatcher(get_broker(url))
+    return Deferred()

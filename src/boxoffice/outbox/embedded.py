@@ -1,0 +1,70 @@
+"""The job runner inside ``boxoffice serve`` when no broker is configured: threads of the web process.
+
+Several ``serve`` processes (``--workers N``) each run one; the job claims and the schedule's slot
+claims in the database keep them from doing the same work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+
+from boxoffice.outbox import dispatch, runner, schedule
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedRunner:
+    """Runs committed jobs on a few threads and ticks the schedule; a dispatcher while it runs."""
+
+    sends_after_commit = True
+
+    def __init__(self, *, threads: int = 2, tick_seconds: float = schedule.TICK_SECONDS) -> None:
+        self.threads = threads
+        self.tick_seconds = tick_seconds
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._previous: dispatch.Dispatcher | None = None
+
+    def send(self, job_ids: Sequence[int]) -> None:
+        for job_id in job_ids:
+            self._queue.put(job_id)
+
+    def start(self) -> None:
+        self._previous = dispatch.install(self)
+        for number in range(self.threads):
+            self._spawn(self._work, f"boxoffice-jobs-{number}")
+        self._spawn(self._schedule, "boxoffice-scheduler")
+        log.info("embedded job runner started with %s thread(s)", self.threads)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking jobs, let the running ones finish (up to ``timeout`` each)."""
+        self._stop.set()
+        for _ in range(self.threads):
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        dispatch.install(self._previous)
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _work(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            try:
+                runner.run_job(job_id)
+            except Exception:
+                # The row stays queued or running; the sweep hands it out again.
+                log.exception("job %s could not be run", job_id)
+
+    def _schedule(self) -> None:
+        schedule.run_scheduler(self._stop, tick_seconds=self.tick_seconds)

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: organizers' endpoints, signed deliveries, retries for up to three days, a log."""

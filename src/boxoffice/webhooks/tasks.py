@@ -1,0 +1,69 @@
+"""The job that makes one delivery attempt: POST the signed document, then log the answer."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from boxoffice import __version__
+from boxoffice.db import unit_of_work
+from boxoffice.kit.clock import now
+from boxoffice.outbox.tasks import task
+from boxoffice.webhooks.models import WebhookDelivery
+from boxoffice.webhooks.payloads import body_bytes
+from boxoffice.webhooks.rules import SIGNATURE_HEADER, signature_header
+from boxoffice.webhooks.service import AttemptResult, record_attempt
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def post(url: str, secret: str, payload: dict[str, Any], *, delivery_id: int) -> AttemptResult:
+    """POST ``payload`` to ``url`` signed with ``secret``; any answer or failure becomes a result."""
+    body = body_bytes(payload)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"boxoffice-webhooks/{__version__}",
+        SIGNATURE_HEADER: signature_header(secret, int(now().timestamp()), body),
+        "Boxoffice-Event-Id": str(payload["id"]),
+        "Boxoffice-Delivery-Id": str(delivery_id),
+    }
+    started = time.monotonic()
+    try:
+        # Redirects are not followed: the organizer registered this URL, not wherever it points to.
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        elapsed = int((time.monotonic() - started) * 1000)
+        return AttemptResult(status=None, error=f"{type(exc).__name__}: {exc}"[:1000], duration_ms=elapsed)
+    elapsed = int((time.monotonic() - started) * 1000)
+    ok = 200 <= response.status_code < 300
+    return AttemptResult(
+        status=response.status_code,
+        error=None if ok else f"HTTP {response.status_code}",
+        duration_ms=elapsed,
+        excerpt=response.text[:500] or None,
+    )
+
+
+@task("webhooks.deliver", lease=timedelta(minutes=2))
+def deliver(params: dict[str, Any]) -> None:
+    """Attempt ``params["attempt"]`` of delivery ``params["delivery_id"]``, unless it is settled or
+    that attempt was already made. The HTTP call happens outside any transaction."""
+    delivery_id, number = int(params["delivery_id"]), int(params["attempt"])
+    with unit_of_work() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.state != "pending" or delivery.attempts >= number:
+            return
+        endpoint = delivery.endpoint
+        if not endpoint.enabled:
+            delivery.state = "failed"
+            delivery.next_attempt_at = None
+            delivery.last_error = "the endpoint is disabled"
+            return
+        url, secret, payload = endpoint.url, endpoint.secret, delivery.payload
+    result = post(url, secret, payload, delivery_id=delivery_id)
+    with unit_of_work() as session:
+        record_attempt(session, delivery_id, number, result)
