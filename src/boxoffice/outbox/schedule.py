@@ -48,6 +48,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("payments.janitor", timedelta(minutes=1)),
     Periodic("inbox.sweep", timedelta(minutes=1)),
     Periodic("outbox.prune", timedelta(hours=1)),
+    Periodic("api.prune", timedelta(hours=1)),
 )
 
 

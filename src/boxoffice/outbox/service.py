@@ -74,6 +74,9 @@ def enqueue(
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    # Releasing a savepoint fires this too; the jobs go out only with the outermost commit.
+    if session.in_nested_transaction():
+        return
     job_ids = session.info.pop(_TO_SEND, None)
     if not job_ids:
         return

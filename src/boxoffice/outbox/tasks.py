@@ -35,6 +35,7 @@ TASK_MODULES: tuple[str, ...] = (
     "boxoffice.mail.tasks",
     "boxoffice.webhooks.tasks",
     "boxoffice.orders.bulk",
+    "boxoffice.api.tasks",
     "boxoffice.books.tasks",
     "boxoffice.providers.banktransfer.tasks",
 )

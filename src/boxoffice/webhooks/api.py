@@ -16,12 +16,12 @@ from starlette.responses import Response
 
 from boxoffice.api import access
 from boxoffice.api.context import Reader, Tx, Writer
-from boxoffice.api.fields import ResourceId, changes_of, no_client_id, related_id
+from boxoffice.api.fields import ResourceId, changes_of, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.errors import InvalidValue, NotFound
 from boxoffice.kit.http import JSONAPIResponse, error_responses
 from boxoffice.kit.jsonapi import document
-from boxoffice.kit.query import Query, QuerySpec, boolean, integer, one_of
+from boxoffice.kit.query import Query, QuerySpec, boolean, one_of
 from boxoffice.kit.schemas import check_id
 from boxoffice.webhooks import service
 from boxoffice.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -46,7 +46,7 @@ ENDPOINTS = QuerySpec(
     fields={"webhook-endpoints": ENDPOINT_FIELDS},
     sort={"created-at"},
     default_sort="created-at",
-    filters={"organizer": integer, "enabled": boolean},
+    filters={"organizer": resource_id_filter, "enabled": boolean},
 )
 ENDPOINT = QuerySpec("webhook-endpoints", fields={"webhook-endpoints": ENDPOINT_FIELDS})
 DELIVERIES = QuerySpec(
