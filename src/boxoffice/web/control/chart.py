@@ -46,14 +46,14 @@ def bar_chart(title: str, days: Sequence[date], series: Sequence[Series], curren
         foreground="#1c2330",
         foreground_subtle="#4f5868",
     )
+    # The page around the chart carries its heading and legend; the title goes into the image's label.
     chart = pygal.Bar(
-        title=title,
+        show_legend=False,
         style=style,
         width=WIDTH,
         height=HEIGHT,
         js=[],  # no script from the network; the chart is complete without it
         disable_xml_declaration=True,
-        legend_at_bottom=True,
         show_minor_x_labels=False,
         truncate_label=-1,
         print_values=False,
