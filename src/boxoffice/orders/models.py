@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.catalogue.models import Event, Product
@@ -37,6 +37,14 @@ class Order(Base):
         Index("ix_orders_status_expires", "status", "expires_at"),
         Index("ix_orders_email", "email"),
         Index("ix_orders_code", "code"),
+        # Migration 0009: the organizer's lists and counts at a million orders (docs/benchmarks.md).
+        Index("ix_orders_event_payment_state_created", "event_id", "payment_state", "created_at"),
+        Index("ix_orders_event_open_refund", "event_id", "has_open_refund"),
+        Index("ix_orders_event_created", "event_id", "created_at"),
+        Index("ix_orders_code_pattern", "code", postgresql_ops={"code": "varchar_pattern_ops"}).ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_orders_email_lower_pattern", text("lower(email) text_pattern_ops")).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,10 +26,10 @@ from boxoffice.orders.repository import (
 )
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, expiry_deadline, order_total, quota_demand
 from boxoffice.payments import service as payments
-from boxoffice.payments.balance import refresh_balance
+from boxoffice.payments.balance import refresh_balance, write_balance
 from boxoffice.payments.models import Payment
 from boxoffice.payments.repository import lock_refund, order_id_of_refund
-from boxoffice.payments.rules import OPEN_PAYMENT_STATES, RefundState
+from boxoffice.payments.rules import OPEN_PAYMENT_STATES, RefundState, balance
 
 MAX_POSITIONS = 100
 
@@ -100,7 +100,6 @@ def place_order(
 
     quotas = quota_ids_by_product(session, product_ids)
     demand = quota_demand((item.product_id, quotas[item.product_id]) for item in items for _ in range(item.quantity))
-    reserve_seats(session, demand)
 
     placed_at = now()
     order = Order(
@@ -120,6 +119,8 @@ def place_order(
         for _ in range(item.quantity):
             order.positions.append(OrderPosition(product_id=item.product_id, price=products[item.product_id].price))
     order.total = order_total((p.price for p in order.positions), ())
+    # A new order has no payments or refunds yet: its balance needs no query and goes into the INSERT.
+    write_balance(order, balance(total=order.total, order_status=order.status, payments=(), refunds=()))
     session.add(order)
     session.flush()
     audit.record(
@@ -131,7 +132,10 @@ def place_order(
         email=email,
         positions=[{"product": i.product_id, "quantity": i.quantity} for i in items],
     )
-    refresh_balance(session, order)
+    # Seats are taken last: the quota row stays locked from this UPDATE until the commit, so every
+    # other buyer of the quota waits only for that, not for the order's inserts (docs/benchmarks.md).
+    # A refusal raises and the caller's transaction rolls the order back with it.
+    reserve_seats(session, demand)
     if order.total == ZERO:
         free = payments.start_payment(session, order.id, provider="free", actor=actor, amount=ZERO)
         payments.confirm_payment(session, free.id, actor=actor)

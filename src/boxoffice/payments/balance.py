@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from boxoffice.orders.models import Order
@@ -17,7 +19,23 @@ def compute_balance(session: Session, order: Order) -> rules.Balance:
 
 def refresh_balance(session: Session, order: Order) -> rules.Balance:
     """Write the balance derived from the order's payments and refunds onto the order row."""
-    bal = compute_balance(session, order)
+    return write_balance(order, compute_balance(session, order))
+
+
+def restate_balance(session: Session, order: Order, before: rules.Balance) -> rules.Balance:
+    """Write the balance after a change of the order's status alone, ``before`` being the balance
+    refreshed since the attempts last changed: only ``payment_state`` can move, so the attempts are
+    not flushed and summed again. Falls back to :func:`refresh_balance` if the total moved."""
+    if order.total != before.pending_sum + before.net_paid:
+        return refresh_balance(session, order)
+    state = rules.payment_state(
+        total=order.total, net_paid=before.net_paid, order_status=order.status, ever_paid=before.payment_total > 0
+    )
+    return write_balance(order, replace(before, payment_state=state))
+
+
+def write_balance(order: Order, bal: rules.Balance) -> rules.Balance:
+    """Store ``bal`` in the order's balance columns."""
     order.payment_total = bal.payment_total
     order.refund_total = bal.refund_total
     order.pending_sum = bal.pending_sum

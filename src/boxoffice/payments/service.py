@@ -22,7 +22,7 @@ from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order, quota_ids_by_product, reserve_seats
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, quota_demand
 from boxoffice.payments import rules
-from boxoffice.payments.balance import refresh_balance
+from boxoffice.payments.balance import refresh_balance, restate_balance
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import (
     lock_payment,
@@ -166,7 +166,8 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
             _mark_order_paid(session, order, actor, late=True)
     elif outcome == ConfirmOutcome.OVERPAYMENT:
         audit.record(session, order, actor, "order.overpaid", payment=payment.full_id, overpaid_by=-bal.pending_sum)
-    refresh_balance(session, order)
+    # The attempts are as ``bal`` summed them; only the order's status may have moved since.
+    restate_balance(session, order, bal)
     return ConfirmResult(payment, order, outcome)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of boxoffice (issue #10): ``python -m bench.run --size small|full [--only NAME]``."""
