@@ -10,17 +10,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
-from boxoffice.inbox.models import ProviderEvent
 from boxoffice.orders import service as orders
-from boxoffice.orders.models import AuditEntry, Order
 from boxoffice.orders.service import LineItem
 from boxoffice.payments import checkout
 from boxoffice.payments.checkout import PaymentOutcome
-from boxoffice.payments.models import Payment, Refund
 from conftest import Shop, make_shop
 from fakes.paypal import PayPalFake
+from providers.readback import ReadBack
 
 
 def paypal_settings(fake: PayPalFake) -> dict[str, object]:
@@ -37,7 +34,7 @@ def fake(paypal_fake: PayPalFake) -> PayPalFake:
     return paypal_fake
 
 
-class Buyer:
+class Buyer(ReadBack):
     """What a buyer, PayPal and the organizer do in these tests, as the services and HTTP do it."""
 
     def __init__(self, uow: Any, client: TestClient, fake: PayPalFake, shop: Shop) -> None:
@@ -88,37 +85,6 @@ class Buyer:
         )
         answer.raise_for_status()
         return dict(answer.json())
-
-    def payment(self, payment_id: int) -> Payment:
-        with self.uow() as s:
-            payment = s.get(Payment, payment_id)
-            assert payment is not None
-            assert payment.full_id  # loads the order, for full_id after the session is gone
-            s.expunge(payment)
-            return payment
-
-    def order(self, order_id: int) -> Order:
-        with self.uow() as s:
-            order = s.get(Order, order_id)
-            assert order is not None
-            s.expunge(order)
-            return order
-
-    def refunds(self, order_id: int) -> list[tuple[str, str, Decimal, str | None]]:
-        """``(source, state, amount, provider reference)`` of the order's refunds, in order."""
-        with self.uow() as s:
-            rows = s.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.local_id))
-            return [(r.source, r.state, r.amount, r.provider_reference) for r in rows]
-
-    def actions(self, order_id: int, action: str) -> int:
-        with self.uow() as s:
-            query = select(func.count()).where(AuditEntry.order_id == order_id, AuditEntry.action == action)
-            return int(s.scalar(query) or 0)
-
-    def events(self) -> list[tuple[str, str]]:
-        with self.uow() as s:
-            rows = s.scalars(select(ProviderEvent).order_by(ProviderEvent.id))
-            return [(e.event_type, e.state) for e in rows]
 
     def captured(self, order_id: int) -> tuple[int, str]:
         """Pay ``order_id`` with PayPal all the way (approve, return): the payment's id and capture id."""

@@ -10,18 +10,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
-from boxoffice.inbox.models import ProviderEvent
 from boxoffice.orders import service as orders
-from boxoffice.orders.models import AuditEntry, Order
 from boxoffice.orders.service import LineItem
 from boxoffice.payments import checkout
 from boxoffice.payments.checkout import PaymentOutcome
-from boxoffice.payments.models import Payment, Refund
 from conftest import Shop, make_shop
 from fakes import stripe_events
 from fakes.localstripe import API_KEY, create_payment_method
+from providers.readback import ReadBack
 
 SECRET = "whsec_conf_event_secret"
 OTHER_SECRET = "whsec_other_event_secret"
@@ -38,7 +35,7 @@ def stripe_shop(uow: Any, stripe_api: str) -> Shop:
         return make_shop(s, providers={"stripe": stripe_settings()})
 
 
-class Buyer:
+class Buyer(ReadBack):
     """What a buyer, Stripe and the organizer do in these tests, as the services and HTTP do it."""
 
     def __init__(self, uow: Any, client: TestClient, base_url: str, shop: Shop) -> None:
@@ -86,39 +83,6 @@ class Buyer:
         )
         answer.raise_for_status()
         return str(answer.json()["id"])
-
-    def payment(self, payment_id: int) -> Payment:
-        with self.uow() as s:
-            payment = s.get(Payment, payment_id)
-            assert payment is not None
-            assert payment.full_id  # loads the order, for full_id after the session is gone
-            s.expunge(payment)
-            return payment
-
-    def order(self, order_id: int) -> Order:
-        with self.uow() as s:
-            order = s.get(Order, order_id)
-            assert order is not None
-            s.expunge(order)
-            return order
-
-    def refunds(self, order_id: int) -> list[tuple[str, str, Decimal, str | None]]:
-        """``(source, state, amount, provider reference)`` of the order's refunds, in order."""
-        with self.uow() as s:
-            rows = s.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.local_id))
-            return [(r.source, r.state, r.amount, r.provider_reference) for r in rows]
-
-    def actions(self, order_id: int, action: str) -> int:
-        """How many audit entries ``action`` the order has."""
-        with self.uow() as s:
-            query = select(func.count()).where(AuditEntry.order_id == order_id, AuditEntry.action == action)
-            return int(s.scalar(query) or 0)
-
-    def events(self) -> list[tuple[str, str]]:
-        """``(type, state)`` of every stored Stripe event, in arrival order."""
-        with self.uow() as s:
-            rows = s.scalars(select(ProviderEvent).order_by(ProviderEvent.id))
-            return [(e.event_type, e.state) for e in rows]
 
 
 @pytest.fixture
