@@ -37,7 +37,7 @@ class Order(Base):
         Index("ix_orders_status_expires", "status", "expires_at"),
         Index("ix_orders_email", "email"),
         Index("ix_orders_code", "code"),
-        # Migration 0009: the organizer's lists and counts at a million orders (docs/benchmarks.md).
+        # Migration 0007: the organizer's lists and counts at a million orders (docs/benchmarks.md).
         Index("ix_orders_event_payment_state_created", "event_id", "payment_state", "created_at"),
         Index("ix_orders_event_open_refund", "event_id", "has_open_refund"),
         Index("ix_orders_event_created", "event_id", "created_at"),
