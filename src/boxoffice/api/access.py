@@ -17,6 +17,8 @@ payments, mark orders paid, extend and reactivate them, charge); **admins** also
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -27,6 +29,8 @@ from boxoffice.errors import NotFound, PermissionDenied
 from boxoffice.jobs.models import Job
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.payments.models import Payment, Refund
+
+AttemptT = TypeVar("AttemptT", Payment, Refund)
 
 ADMIN = "admin"
 
@@ -80,26 +84,24 @@ def order(tx: Tx, order_id: int, *, buyer: bool = False, admin: bool = False) ->
     return found
 
 
-def payment(tx: Tx, payment_id: int, *, buyer: bool = False, admin: bool = False) -> Payment:
+def _attempt(tx: Tx, model: type[AttemptT], kind: str, attempt_id: int, *, buyer: bool, admin: bool) -> AttemptT:
+    """A payment or refund, with its order and event loaded, if the caller may act on it."""
     found = tx.session.execute(
-        select(Payment).options(joinedload(Payment.order).joinedload(Order.event)).where(Payment.id == payment_id)
+        select(model).options(joinedload(model.order).joinedload(Order.event)).where(model.id == attempt_id)
     ).scalar_one_or_none()
-    missing = _missing("Payment", payment_id)
+    missing = _missing(kind, attempt_id)
     if found is None:
         raise missing
     check(tx.principal, found.order.event.organizer_id, missing, order_id=found.order_id, buyer=buyer, admin=admin)
     return found
+
+
+def payment(tx: Tx, payment_id: int, *, buyer: bool = False, admin: bool = False) -> Payment:
+    return _attempt(tx, Payment, "Payment", payment_id, buyer=buyer, admin=admin)
 
 
 def refund(tx: Tx, refund_id: int, *, buyer: bool = False, admin: bool = False) -> Refund:
-    found = tx.session.execute(
-        select(Refund).options(joinedload(Refund.order).joinedload(Order.event)).where(Refund.id == refund_id)
-    ).scalar_one_or_none()
-    missing = _missing("Refund", refund_id)
-    if found is None:
-        raise missing
-    check(tx.principal, found.order.event.organizer_id, missing, order_id=found.order_id, buyer=buyer, admin=admin)
-    return found
+    return _attempt(tx, Refund, "Refund", refund_id, buyer=buyer, admin=admin)
 
 
 def position(tx: Tx, position_id: int) -> OrderPosition:

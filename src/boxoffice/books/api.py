@@ -26,13 +26,12 @@ from boxoffice.books.writers import FORMATS
 from boxoffice.db import session_factory
 from boxoffice.jobs.schemas import JobDocument
 from boxoffice.jobs.serializers import job_resource
-from boxoffice.kit.http import JSONAPIResponse, error_responses
+from boxoffice.kit.http import READ_ERRORS, JSONAPIResponse, error_responses
 from boxoffice.kit.jsonapi import MEDIA_TYPE, document, rel_to_one, resource_object
 from boxoffice.kit.responses import http_error
 
 router = APIRouter(tags=["books"])
 
-READ_ERRORS = error_responses(400, 401, 403, 404)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

@@ -47,7 +47,7 @@ from boxoffice.catalogue.serializers import (
     quota_resource,
 )
 from boxoffice.errors import NotFound
-from boxoffice.kit.http import JSONAPIResponse, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, JSONAPIResponse, error_responses
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec
 from boxoffice.kit.schemas import ToMany, check_id
@@ -56,7 +56,6 @@ from boxoffice.providers.registry import validate_payment_providers
 router = APIRouter(tags=["catalogue"], default_response_class=JSONAPIResponse)
 
 READ_ERRORS = error_responses(400, 401, 404)
-WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 
 ORGANIZERS = QuerySpec(
     "organizers", fields={"organizers": ORGANIZER_FIELDS}, sort={"slug", "name"}, default_sort="slug"
@@ -132,7 +131,7 @@ def list_events(request: Request, call: Reader, query: Annotated[Query, Depends(
 
 
 @router.post(
-    "/v1/events", status_code=201, response_model=EventDocument, responses=WRITE_ERRORS, summary="Create an event"
+    "/v1/events", status_code=201, response_model=EventDocument, responses=ACTION_ERRORS, summary="Create an event"
 )
 def create_event(payload: EventCreateRequest, call: Writer) -> Response:
     data = payload.data
@@ -166,7 +165,7 @@ def get_event(event_id: ResourceId, call: Reader, query: Annotated[Query, Depend
 @router.patch(
     "/v1/events/{event_id}",
     response_model=EventDocument,
-    responses=WRITE_ERRORS,
+    responses=ACTION_ERRORS,
     summary="Change an event (admins): name, dates, payment providers, settings",
 )
 def update_event(event_id: ResourceId, payload: EventUpdateRequest, call: Writer) -> Response:
@@ -205,7 +204,7 @@ def list_quotas(
 # -- products --------------------------------------------------------------------------------------
 
 
-@router.post("/v1/products", status_code=201, response_model=ProductDocument, responses=WRITE_ERRORS)
+@router.post("/v1/products", status_code=201, response_model=ProductDocument, responses=ACTION_ERRORS)
 def create_product(payload: ProductCreateRequest, call: Writer) -> Response:
     data = payload.data
     no_client_id(data.id)
@@ -229,7 +228,7 @@ def get_product(product_id: ResourceId, call: Reader, query: Annotated[Query, De
         return JSONAPIResponse(document(product_resource(product, event, query.fields_for("products"))))
 
 
-@router.patch("/v1/products/{product_id}", response_model=ProductDocument, responses=WRITE_ERRORS)
+@router.patch("/v1/products/{product_id}", response_model=ProductDocument, responses=ACTION_ERRORS)
 def update_product(product_id: ResourceId, payload: ProductUpdateRequest, call: Writer) -> Response:
     check_id(payload.data.id, product_id)
     changes = changes_of(payload.data.attributes)
@@ -246,7 +245,7 @@ def update_product(product_id: ResourceId, payload: ProductUpdateRequest, call: 
 # -- quotas ----------------------------------------------------------------------------------------
 
 
-@router.post("/v1/quotas", status_code=201, response_model=QuotaDocument, responses=WRITE_ERRORS)
+@router.post("/v1/quotas", status_code=201, response_model=QuotaDocument, responses=ACTION_ERRORS)
 def create_quota(payload: QuotaCreateRequest, call: Writer) -> Response:
     data = payload.data
     no_client_id(data.id)
@@ -266,7 +265,7 @@ def get_quota(quota_id: ResourceId, call: Reader, query: Annotated[Query, Depend
         return JSONAPIResponse(document(quota_resource(quota, query.fields_for("quotas"))))
 
 
-@router.patch("/v1/quotas/{quota_id}", response_model=QuotaDocument, responses=WRITE_ERRORS)
+@router.patch("/v1/quotas/{quota_id}", response_model=QuotaDocument, responses=ACTION_ERRORS)
 def update_quota(quota_id: ResourceId, payload: QuotaUpdateRequest, call: Writer) -> Response:
     check_id(payload.data.id, quota_id)
     changes = changes_of(payload.data.attributes, nullable={"size"})

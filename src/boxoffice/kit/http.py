@@ -27,7 +27,7 @@ from starlette.routing import Match
 
 from boxoffice.errors import DomainError
 from boxoffice.kit.negotiation import NegotiationMiddleware
-from boxoffice.kit.openapi import error_responses, patch_openapi
+from boxoffice.kit.openapi import ACTION_ERRORS, READ_ERRORS, error_responses, patch_openapi
 from boxoffice.kit.responses import (
     JSONAPIResponse,
     domain_error_response,
@@ -39,6 +39,8 @@ from boxoffice.kit.responses import (
 from boxoffice.kit.validation import validation_errors
 
 __all__ = [
+    "ACTION_ERRORS",
+    "READ_ERRORS",
     "JSONAPIResponse",
     "domain_error_response",
     "dumps",

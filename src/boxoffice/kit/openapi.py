@@ -25,6 +25,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorDocument, "description": http_error(status, "")["title"]} for status in statuses}
 
 
+# The errors most endpoints document: reading a resource, and acting on one with a document.
+READ_ERRORS = error_responses(400, 401, 403, 404)
+ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
+
+
 def _error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {MEDIA_TYPE: {"schema": dict(_ERROR_REF)}}}
 

@@ -24,7 +24,7 @@ from boxoffice.catalogue.serializers import EVENT_FIELDS
 from boxoffice.config import get_settings
 from boxoffice.errors import InvalidValue, NotFound
 from boxoffice.kit.clock import now
-from boxoffice.kit.http import JSONAPIResponse, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec, any_of, boolean, text
 from boxoffice.orders import cancellation
@@ -61,8 +61,6 @@ from boxoffice.web.orderview import order_path
 
 router = APIRouter(tags=["orders"], default_response_class=JSONAPIResponse)
 
-READ_ERRORS = error_responses(400, 401, 403, 404)
-ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 MODE_POINTER = "/data/attributes/payment-mode"
 STATUSES = ("pending", "paid", "expired", "canceled")
 PAYMENT_STATES = ("unpaid", "partially-paid", "paid", "overpaid", "underpaid", "pending-fully-paid", "free")

@@ -14,7 +14,7 @@ from boxoffice.api.fields import ResourceId, money, related_id
 from boxoffice.errors import NotFound
 from boxoffice.jobs.schemas import JobDocument
 from boxoffice.jobs.serializers import job_resource
-from boxoffice.kit.http import JSONAPIResponse, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.money import format_amount
 from boxoffice.orders import bulk
@@ -25,7 +25,6 @@ from boxoffice.orders.schemas import EventCancelRequest, OrderChangeRequest, Ord
 from boxoffice.orders.service import LineItem
 
 router = APIRouter(tags=["orders"], default_response_class=JSONAPIResponse)
-ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 ATTRS = "/data/attributes"
 
 

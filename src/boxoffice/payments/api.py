@@ -21,7 +21,7 @@ from boxoffice.api.context import Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.errors import Conflict, InvalidValue, PaymentDeclined, PermissionDenied
-from boxoffice.kit.http import JSONAPIResponse, domain_error_response, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse, domain_error_response
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec
 from boxoffice.orders.models import Order
@@ -49,8 +49,6 @@ from boxoffice.providers.registry import provider_for
 
 router = APIRouter(tags=["payments"], default_response_class=JSONAPIResponse)
 
-READ_ERRORS = error_responses(400, 401, 403, 404)
-ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 AMOUNT_POINTER = "/data/attributes/amount"
 
 PAYMENTS = QuerySpec("payments", fields={"payments": PAYMENT_FIELDS}, sort={"created-at"}, default_sort="created-at")

@@ -21,7 +21,7 @@ from boxoffice.api.fields import ResourceId, money, no_client_id, related_id
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
-from boxoffice.kit.http import JSONAPIResponse, domain_error_response, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse, domain_error_response
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec
 from boxoffice.orders import service as orders
@@ -43,8 +43,6 @@ from boxoffice.payments.serializers import REFUND_FIELDS, refund_resource
 
 router = APIRouter(tags=["refunds"], default_response_class=JSONAPIResponse)
 
-READ_ERRORS = error_responses(400, 401, 403, 404)
-ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 AMOUNT_POINTER = "/data/attributes/amount"
 
 REFUNDS = QuerySpec("refunds", fields={"refunds": REFUND_FIELDS}, sort={"created-at"}, default_sort="created-at")

@@ -19,7 +19,7 @@ from boxoffice.api.context import Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, changes_of, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.errors import InvalidValue, NotFound
-from boxoffice.kit.http import JSONAPIResponse, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec, boolean, one_of
 from boxoffice.kit.schemas import check_id
@@ -38,8 +38,6 @@ from boxoffice.webhooks.serializers import DELIVERY_FIELDS, ENDPOINT_FIELDS, del
 
 router = APIRouter(tags=["webhooks"])
 
-READ_ERRORS = error_responses(400, 401, 403, 404)
-WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 
 ENDPOINTS = QuerySpec(
     "webhook-endpoints",
@@ -101,7 +99,7 @@ def _organizer_of_new_endpoint(tx: Tx, payload: EndpointCreateRequest) -> int:
     "/v1/webhook-endpoints",
     status_code=201,
     response_model=EndpointDocument,
-    responses=WRITE_ERRORS,
+    responses=ACTION_ERRORS,
     summary="Register an outgoing webhook (admins); the answer shows its signing secret, once",
 )
 def create_endpoint(payload: EndpointCreateRequest, call: Writer) -> Response:
@@ -147,7 +145,7 @@ def get_endpoint(endpoint_id: ResourceId, call: Reader, query: Annotated[Query, 
 @router.patch(
     "/v1/webhook-endpoints/{endpoint_id}",
     response_model=EndpointDocument,
-    responses=WRITE_ERRORS,
+    responses=ACTION_ERRORS,
     summary="Change a webhook (admins): URL, event types, enabled, description",
 )
 def update_endpoint(endpoint_id: ResourceId, payload: EndpointUpdateRequest, call: Writer) -> Response:
@@ -195,7 +193,7 @@ def get_delivery(delivery_id: ResourceId, call: Reader, query: Annotated[Query, 
     "/v1/webhook-deliveries/{delivery_id}/redeliver",
     status_code=202,
     response_model=DeliveryDocument,
-    responses=WRITE_ERRORS,
+    responses=ACTION_ERRORS,
     summary="Send a delivery again now (admins), with a fresh three-day retry window",
 )
 def redeliver(delivery_id: ResourceId, call: Writer) -> Response:

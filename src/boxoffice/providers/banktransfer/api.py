@@ -25,7 +25,7 @@ from boxoffice.api.listing import collection_document, page_of
 from boxoffice.errors import InvalidValue, NotFound
 from boxoffice.jobs.models import Job
 from boxoffice.jobs.serializers import job_resource
-from boxoffice.kit.http import JSONAPIResponse, error_responses
+from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec, any_of
 from boxoffice.payments.schemas import RefundDocument
@@ -54,8 +54,6 @@ from boxoffice.providers.banktransfer.statement import MAX_STATEMENT_BYTES, Stat
 
 router = APIRouter(tags=["bank transfers"])
 
-READ_ERRORS = error_responses(400, 401, 403, 404)
-ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 CONTENT_POINTER = "/data/attributes/content"
 
 IMPORTS = QuerySpec(
