@@ -19,6 +19,12 @@ class Settings:
     paypal_api_base: str | None
     public_url: str
     login_attempts_per_minute: int
+    # Hosts and CIDRs outgoing webhooks may reach although they are private (tests, private networks).
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    # Addresses and CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: none.
+    trusted_proxies: tuple[str, ...] = ()
+    # Where checkout pages load Stripe.js from; its origin is allowed by the pages' CSP.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
 
 def _from_env() -> Settings:
@@ -32,7 +38,15 @@ def _from_env() -> Settings:
         paypal_api_base=env.get("BOXOFFICE_PAYPAL_API_BASE") or None,
         public_url=(env.get("BOXOFFICE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         login_attempts_per_minute=int(env.get("BOXOFFICE_LOGIN_ATTEMPTS_PER_MINUTE") or 10),
+        webhook_allowed_hosts=_list(env.get("BOXOFFICE_WEBHOOK_ALLOWED_HOSTS")),
+        trusted_proxies=_list(env.get("BOXOFFICE_TRUSTED_PROXIES")),
+        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
     )
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    """The items of a comma-separated setting, stripped, empty ones left out."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 @lru_cache(maxsize=1)
