@@ -12,6 +12,7 @@ from boxoffice.api import http as api_http
 from boxoffice.api.hygiene import refuse_nul_characters
 from boxoffice.kit import http as jsonapi_http
 from boxoffice.kit.responses import JSONAPIResponse
+from boxoffice.web.headers import SecurityHeadersMiddleware
 
 # Each domain that serves HTTP exposes ``router`` in its ``api`` module; listed here once.
 ROUTER_MODULES: tuple[str, ...] = (
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
     # Idempotency-Keys and Retry-After on 429s.
     jsonapi_http.install(app)
     api_http.install(app)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["system"], summary="Liveness check")
     def healthz() -> JSONResponse:
