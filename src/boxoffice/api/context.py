@@ -50,7 +50,8 @@ _authorization = APIKeyHeader(
 _KEY_DESCRIPTION = (
     "Makes the POST safe to retry: the same key with the same request replays the first answer for 24 "
     "hours; with a different request it is 422 idempotency-key-reused; while the first request still "
-    "runs, 409 idempotency-key-in-progress. Keys are scoped to the caller; use a random UUID."
+    "runs, 409 idempotency-key-in-progress. Keys are scoped to the caller (without credentials: to the "
+    "client address); 1 to 255 visible ASCII characters; use a random UUID."
 )
 
 
@@ -116,7 +117,7 @@ class Call:
             return f"order:{principal.order_id}"
         if principal.kind == "token" and self.token is not None:
             return f"token:{hash_token(self.token)[:40]}"
-        return "anonymous"
+        return rules.anonymous_scope(self.client_ip)
 
     @property
     def client_ip(self) -> str | None:
@@ -143,7 +144,15 @@ async def _keyed(request: Request, key: str | None) -> idempotency.KeyedRequest 
 
 
 AuthorizationHeader = Annotated[str | None, Depends(_authorization)]
-KeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER, description=_KEY_DESCRIPTION)]
+# The format is documented here and checked by ``_keyed`` (400 with ``source.header``).
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description=_KEY_DESCRIPTION,
+        json_schema_extra={"pattern": rules.KEY_PATTERN, "minLength": 1, "maxLength": rules.MAX_KEY_LENGTH},
+    ),
+]
 
 
 async def _reader(request: Request, authorization: AuthorizationHeader) -> Call:

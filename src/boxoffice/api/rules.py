@@ -47,9 +47,19 @@ def decide(
     return KeyDecision.IN_PROGRESS
 
 
+# Visible ASCII: "!" to "~", no space, no control character.
+KEY_PATTERN = "^[\\x21-\\x7e]{1,%d}$" % MAX_KEY_LENGTH
+
+
 def valid_key(key: str) -> bool:
     """Keys are 1 to 255 visible ASCII characters (a UUID v4 is the recommended choice)."""
-    return 0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable() and key.strip() == key
+    return 0 < len(key) <= MAX_KEY_LENGTH and all("!" <= char <= "~" for char in key)
+
+
+def anonymous_scope(client_address: str | None) -> str:
+    """Whose a key sent without credentials is: the client address's, so another caller sending the
+    same key and body never gets the first one's answer (an order's buyer token)."""
+    return f"anonymous:{client_address or 'unknown'}"
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
