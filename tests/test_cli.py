@@ -76,6 +76,23 @@ def test_users_create_refuses_a_short_password(database_url: str) -> None:
     assert "8 characters" in result.output
 
 
+def test_users_remove_takes_a_member_off_the_team_and_ends_their_logins(database_url: str, uow) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.accounts.auth import issue_user_token, resolve
+    from boxoffice.errors import NotAuthenticated
+
+    args = ["--email", "a@example.org", "--organizer", "acme"]
+    assert runner.invoke(app, ["users", "create", *args, "--password", "s3cret-pass"]).exit_code == 0
+    with uow() as s:
+        token = issue_user_token(s, s.scalars(select(User)).one())
+    result = runner.invoke(app, ["users", "remove", *args])
+    assert result.exit_code == 0 and "logins have ended" in result.output
+    with uow() as s:
+        assert s.scalars(select(Membership)).all() == []
+        with pytest.raises(NotAuthenticated):
+            resolve(s, token)
+    assert runner.invoke(app, ["users", "remove", *args]).exit_code == 2
+
+
 def test_tokens_create_prints_a_token_once(database_url: str) -> None:
     result = runner.invoke(app, ["tokens", "create", "--organizer", "acme", "--name", "ci"])
     assert result.exit_code == 0 and result.output.startswith("bxo_")

@@ -99,6 +99,23 @@ def users_create(
         _fail(exc.detail)
 
 
+@users_app.command("remove")
+def users_remove(
+    email: str = typer.Option(..., help="The user's e-mail address."),
+    organizer: str = typer.Option(..., help="The organizer's slug."),
+) -> None:
+    """Take a member off an organizer's team; every login of the user ends at once."""
+    from boxoffice.accounts.service import remove_member
+    from boxoffice.errors import DomainError
+
+    try:
+        with db.unit_of_work() as session:
+            user = remove_member(session, email=email, organizer_slug=organizer)
+            typer.echo(f"Removed {user.email} from organizer '{organizer}'; their logins have ended.")
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
 @tokens_app.command("create")
 def tokens_create(
     organizer: str = typer.Option(..., help="The organizer's slug."),
