@@ -7,6 +7,7 @@ import sys
 import typer
 
 from boxoffice import db
+from boxoffice.config import get_settings
 
 app = typer.Typer(
     help="boxoffice: the commerce core of event ticketing.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
@@ -45,6 +46,13 @@ def demo() -> None:
     typer.echo(f"Login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
+def forwarding(trusted_proxies: tuple[str, ...]) -> dict[str, object]:
+    """uvicorn's proxy settings: forwarded headers only from the configured proxies, or from nobody."""
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -62,7 +70,9 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-For and -Proto are believed only from BOXOFFICE_TRUSTED_PROXIES (the client
+        # address is what login throttling and anonymous Idempotency-Keys go by).
+        **forwarding(get_settings().trusted_proxies),
     )
 
 

@@ -22,7 +22,7 @@ from boxoffice.accounts.models import User
 from boxoffice.accounts.schemas import LoginRequest, PasswordChange, SessionToken
 from boxoffice.accounts.service import change_password, hash_password, revoke_session, verify_password
 from boxoffice.api.context import Reader
-from boxoffice.api.ratelimit import count_login_attempt
+from boxoffice.api.ratelimit import count_login_attempt, login_succeeded
 from boxoffice.db import unit_of_work
 from boxoffice.errors import NotAuthenticated, PermissionDenied
 from boxoffice.kit.http import http_error
@@ -57,9 +57,10 @@ def _decoy_hash() -> str:
 )
 def login(payload: LoginRequest, request: Request) -> Response:
     email = payload.email.strip().lower()
+    client_ip = request.client.host if request.client else None
     with unit_of_work() as session:
         # Committed before the password is checked, so a wrong password counts too.
-        count_login_attempt(session, email=email, client_ip=request.client.host if request.client else None)
+        count_login_attempt(session, email=email, client_ip=client_ip)
         user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
         user_id = user.id if user is not None and user.is_active else None
         password_hash = user.password_hash if user_id is not None and user is not None else _decoy_hash()
@@ -70,6 +71,7 @@ def login(payload: LoginRequest, request: Request) -> Response:
         active = session.get(User, user_id)
         if active is None:
             raise NotAuthenticated("Wrong e-mail address or password.", code="invalid-credentials")
+        login_succeeded(session, email=email, client_ip=client_ip)
         token = issue_user_token(session, active)
     return JSONResponse({"access_token": token})
 

@@ -90,3 +90,15 @@ def retry_after(attempts: Iterable[datetime], *, now: datetime, limit: int, wind
         return None
     oldest_counting = recent[len(recent) - limit]
     return max(1, math.ceil((oldest_counting + window - now).total_seconds()))
+
+
+def backoff_wait(attempts: Iterable[datetime], *, now: datetime, free: int, base: timedelta, cap: timedelta) -> int | None:
+    """Seconds until one more attempt is allowed after ``attempts`` (failed logins of one account from
+    one client), or None: ``free`` attempts at once, then a wait after the latest that doubles with
+    each further attempt, from ``base`` up to ``cap``."""
+    made = sorted(attempts)
+    if len(made) < free:
+        return None
+    wait = min(base * 2 ** min(len(made) - free, 32), cap)
+    seconds = math.ceil((made[-1] + wait - now).total_seconds())
+    return seconds if seconds > 0 else None

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from boxoffice.accounts.auth import USER_TOKEN_LIFETIME, Principal, issue_user_token, resolve
 from boxoffice.accounts.models import User
 from boxoffice.accounts.service import hash_password, revoke_session, verify_password
-from boxoffice.api.ratelimit import count_login_attempt
+from boxoffice.api.ratelimit import count_login_attempt, login_succeeded
 from boxoffice.db import unit_of_work
 from boxoffice.errors import NotAuthenticated
 from boxoffice.web.http import LoginRequired
@@ -47,6 +47,7 @@ def log_in(email: str, password: str, client_ip: str | None) -> str:
         active = session.get(User, user_id)
         if active is None:
             raise NotAuthenticated(_REFUSED, pointer="password", code="login-failed")
+        login_succeeded(session, email=email, client_ip=client_ip)
         return issue_user_token(session, active)
 
 
