@@ -52,7 +52,7 @@ def create_app() -> FastAPI:
     api_http.install(app)
     app.add_middleware(SecurityHeadersMiddleware)
 
-    @app.get("/healthz", tags=["system"], summary="Liveness check")
+    @app.get("/healthz", tags=["system"], summary="Liveness check", response_class=JSONResponse)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 

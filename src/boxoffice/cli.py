@@ -46,13 +46,6 @@ def demo() -> None:
     typer.echo(f"Login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
-def forwarding(trusted_proxies: tuple[str, ...]) -> dict[str, object]:
-    """uvicorn's proxy settings: forwarded headers only from the configured proxies, or from nobody."""
-    if not trusted_proxies:
-        return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
-
-
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -61,6 +54,8 @@ def serve(
 ) -> None:
     """Serve the API and the pages."""
     import uvicorn
+
+    trusted_proxies = get_settings().trusted_proxies
 
     uvicorn.run(
         # serve_app also runs background jobs in this process when no BOXOFFICE_REDIS_URL is set.
@@ -72,7 +67,8 @@ def serve(
         access_log=False,
         # X-Forwarded-For and -Proto are believed only from BOXOFFICE_TRUSTED_PROXIES (the client
         # address is what login throttling and anonymous Idempotency-Keys go by).
-        **forwarding(get_settings().trusted_proxies),
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=",".join(trusted_proxies) or None,
     )
 
 

@@ -35,6 +35,7 @@ from boxoffice.accounts.service import hash_token
 from boxoffice.api import idempotency, rules
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
+from boxoffice.kit.openapi import OPTIONAL_SCHEME
 from boxoffice.kit.responses import domain_error_response
 from boxoffice.orders.audit import BUYER
 
@@ -46,6 +47,10 @@ _authorization = APIKeyHeader(
         "`Bearer <token>` or `JWT <token>`: a user's token from `POST /v1/auth/session`, an organizer "
         "API token (`boxoffice tokens create`), or the buyer token an order's creation returns."
     ),
+)
+# The same header for operations anyone may call: the OpenAPI rewrite makes its requirement optional.
+_optional_authorization = APIKeyHeader(
+    name="Authorization", scheme_name=OPTIONAL_SCHEME, auto_error=False, description=_authorization.model.description
 )
 _KEY_DESCRIPTION = (
     "Makes the POST safe to retry: the same key with the same request replays the first answer for 24 "
@@ -163,7 +168,11 @@ async def _writer(request: Request, authorization: AuthorizationHeader, idempote
     return Call(request, _token(authorization, required=True), await _keyed(request, idempotency_key))
 
 
-async def _open_writer(request: Request, authorization: AuthorizationHeader, idempotency_key: KeyHeader = None) -> Call:
+async def _open_writer(
+    request: Request,
+    authorization: Annotated[str | None, Depends(_optional_authorization)],
+    idempotency_key: KeyHeader = None,
+) -> Call:
     return Call(request, _token(authorization, required=False), await _keyed(request, idempotency_key))
 
 

@@ -48,7 +48,7 @@ def decide(
 
 
 # Visible ASCII: "!" to "~", no space, no control character.
-KEY_PATTERN = "^[\\x21-\\x7e]{1,%d}$" % MAX_KEY_LENGTH
+KEY_PATTERN = f"^[\\x21-\\x7e]{{1,{MAX_KEY_LENGTH}}}$"
 
 
 def valid_key(key: str) -> bool:

@@ -160,7 +160,7 @@ def update_endpoint(endpoint_id: ResourceId, payload: EndpointUpdateRequest, cal
 @router.delete(
     "/v1/webhook-endpoints/{endpoint_id}",
     status_code=204,
-    response_class=Response,
+    response_model=None,
     responses=ACTION_ERRORS,
     summary="Delete a webhook (admins), with its delivery log; nothing more is sent to it",
 )

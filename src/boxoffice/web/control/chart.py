@@ -8,7 +8,6 @@ dashboard shows the same numbers as a table next to it.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
