@@ -4,7 +4,7 @@ Every request resolves to one :class:`Principal`; permission checks ask it quest
 domain errors that become 401/403. The signing key is shared by all processes through the database
 (see :func:`boxoffice.accounts.service.secret_key`), so any ``serve`` process accepts any token.
 A user token names its session (``sid``), a row in ``user_sessions``: the token is honoured only
-while that session is neither revoked nor expired.
+while that session is there and not revoked.
 """
 
 from __future__ import annotations
@@ -150,7 +150,8 @@ def resolve(session: Session, token: str | None) -> Principal:
         if user is None or not user.is_active:
             raise NotAuthenticated("This user no longer exists.", code="token-invalid")
         login = session.get(UserSession, str(claims.get("sid", "")))
-        if login is None or login.user_id != user.id or login.revoked_at is not None or login.expires_at <= now():
+        # Expiry is the token's own ``exp``; an expired session's row is pruned later.
+        if login is None or login.user_id != user.id or login.revoked_at is not None:
             raise NotAuthenticated("This session has ended; log in again.", code="session-ended")
         return Principal(
             kind="user",
