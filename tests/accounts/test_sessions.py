@@ -91,3 +91,10 @@ def _no_throttle(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     config.get_settings.cache_clear()
+
+
+def test_guessing_the_current_password_with_a_stolen_token_is_throttled_like_logging_in(api: Any, world: Any) -> None:
+    token = _login(api)
+    guess = {"current_password": "guess", "new_password": "a new secret"}
+    statuses = [api.client.post("/v1/auth/password", json=guess, headers=_bearer(token)).status_code for _ in range(7)]
+    assert statuses[:5] == [422] * 5 and statuses[6] == 429

@@ -104,14 +104,18 @@ def logout(call: Reader) -> Response:
     responses=_ERRORS,
     summary="Change your password",
     description="Every login of the user ends, this one too; the answer is a token of a new login, "
-    '`{"access_token": "<jwt>"}`. A wrong current password: 422.',
+    '`{"access_token": "<jwt>"}`. A wrong current password: 422; each try counts as a login attempt (429).',
 )
 def password(payload: PasswordChange, call: Reader) -> Response:
     with call.unit() as tx:
         _user_session(tx.principal)
-        assert tx.principal.user_id is not None
-        change_password(tx.session, tx.principal.user_id, current=payload.current_password, new=payload.new_password)
         user = tx.session.get(User, tx.principal.user_id)
-        assert user is not None
-        token = issue_user_token(tx.session, user)
+        if user is None:
+            raise NotAuthenticated("This user no longer exists.", code="token-invalid")
+        user_id = user.id
+        # Each try of the current password is a login attempt: a stolen token cannot guess it quickly.
+        count_login_attempt(tx.session, email=user.email, client_ip=call.client_ip)
+    with call.unit() as tx:
+        change_password(tx.session, user_id, current=payload.current_password, new=payload.new_password)
+        token = issue_user_token(tx.session, tx.session.get(User, user_id) or user)
     return JSONResponse({"access_token": token})
