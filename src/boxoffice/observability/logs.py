@@ -45,6 +45,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (test runners and CLI runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -53,13 +61,15 @@ def configure_logging() -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(RequestIdFilter())
     json_format = get_settings().log_format == "json"
     handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # Alembic's INFO lines are its internals (plugins, DDL mode); `boxoffice migrate` says what matters.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # uvicorn's own loggers go through ours, so its start-up lines share the format.
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()

@@ -95,6 +95,8 @@ def run_bank_import(
 def _summary(report: importing.ImportReport) -> None:
     if report.error:
         stdout.print(f"[red]Nothing was imported from {report.filename}:[/red] {report.error}")
+        if report.format == "csv" or not report.filename.lower().endswith(".xml"):
+            stdout.print("A CSV's columns can be named with --column FIELD=COLUMN: see `boxoffice bank import --help`.")
         return
     table = Table(title=f"{report.filename}: {report.lines} lines ({report.format}, {report.encoding or 'binary'})")
     table.add_column("state")
