@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from enum import Enum
+from enum import StrEnum
 
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -30,20 +30,20 @@ app.add_typer(books_app, name="books")
 app.add_typer(bank_app, name="bank")
 
 
-class ExportKind(str, Enum):
+class ExportKind(StrEnum):
     orders = "orders"
     payments = "payments"
     refunds = "refunds"
     bank_transactions = "bank-transactions"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
     json = "json"
 
 
-class RefundFileFormat(str, Enum):
+class RefundFileFormat(StrEnum):
     xml = "xml"
     csv = "csv"
 
