@@ -18,7 +18,6 @@ from boxoffice.books.commands import cli_actor
 from boxoffice.books.repository import event_by_reference
 from boxoffice.errors import InvalidValue
 from boxoffice.providers.banktransfer import importing, refunds
-from boxoffice.providers.banktransfer.csvimport import MAPPED_FIELDS
 from boxoffice.providers.banktransfer.rules import DUPLICATE_COUNT, TransactionState
 
 stderr = Console(stderr=True)
@@ -35,31 +34,16 @@ def _event_reference(event: str, organizer: str | None) -> str:
 def column_mapping(
     columns: list[str], *, date_format: str | None, decimal_comma: bool | None, skip_rows: int | None
 ) -> dict[str, Any] | None:
-    """The CSV column mapping given as ``FIELD=COLUMN`` options (None when none is given).
-
-    A column is a header or, written as digits, a 0-based index; a field named more than once
-    (``remittance``) takes all of its columns, joined.
-    """
-    if not columns:
-        if date_format is not None or decimal_comma is not None or skip_rows is not None:
-            raise InvalidValue("--date-format, --decimal-comma and --skip-rows go with --column.", parameter="column")
-        return None
-    found: dict[str, list[str | int]] = {}
+    """The CSV column mapping given as ``--column FIELD=COLUMN`` options (None when none is given)."""
+    pairs = []
     for option in columns:
         name, sep, column = option.partition("=")
-        field = name.strip().replace("-", "_")
-        if not sep or not column.strip() or field not in MAPPED_FIELDS:
-            raise InvalidValue(
-                f"--column takes FIELD=COLUMN with FIELD one of {', '.join(MAPPED_FIELDS)}; not {option!r}.",
-                parameter="column",
-            )
-        text = column.strip()
-        found.setdefault(field, []).append(int(text) if text.isdigit() else text)
-    mapping: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in found.items()}
-    if any(len(v) > 1 for k, v in found.items() if k != "remittance"):
-        raise InvalidValue("Only remittance may name several columns.", parameter="column")
-    options = {"date_format": date_format, "decimal_comma": decimal_comma, "skip_rows": skip_rows}
-    return mapping | {k: v for k, v in options.items() if v is not None}
+        if not sep:
+            raise InvalidValue(f"--column takes FIELD=COLUMN, not {option!r}.", parameter="column")
+        pairs.append((name, column))
+    return importing.mapping_from_columns(
+        pairs, date_format=date_format, decimal_comma=decimal_comma, skip_rows=skip_rows
+    )
 
 
 def run_bank_import(
