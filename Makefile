@@ -11,13 +11,17 @@ PORT ?= 8000
 runtime: $(VENV)/.runtime
 setup: $(VENV)/.installed
 
+# uv (installed into .venv by pip) fetches in parallel: a fresh clone is served within a minute.
+UV := $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt
+
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e .
+	test -x $(BIN)/uv || $(BIN)/pip install -q -c constraints.txt uv
+	$(UV) -e .
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.runtime
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(UV) -e '.[dev]'
 	touch $@
 
 run: runtime

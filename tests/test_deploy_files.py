@@ -96,7 +96,7 @@ def test_make_run_installs_the_runtime_only_and_make_test_adds_the_dev_extra() -
     rules = dict(re.findall(r"^([\w$().\-/]+):([^\n]*)$", makefile, re.MULTILINE))
     assert rules["run"].split() == ["runtime"] and rules["test"].split() == ["setup"]
     runtime_recipe = makefile.split("$(VENV)/.runtime:", 1)[1].split("\n\n", 1)[0]
-    assert "-e ." in runtime_recipe and "[dev]" not in runtime_recipe
+    assert "-e ." in runtime_recipe and "[dev]" not in runtime_recipe and "$(BIN)/python" in makefile
     assert "'.[dev]'" in makefile.split("$(VENV)/.installed:", 1)[1].split("\n\n", 1)[0]
     assert "--port $(PORT)" in makefile
 
