@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import ExitStack
 from enum import StrEnum
 
 import typer
@@ -101,8 +102,8 @@ def demo() -> None:
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    host: str = typer.Option(config.DEFAULT_HOST, help="Address to listen on."),
+    port: int = typer.Option(config.DEFAULT_PORT, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Serve the API and the pages. Links follow BOXOFFICE_PUBLIC_URL, by default http://HOST:PORT."""
@@ -110,21 +111,26 @@ def serve(
 
     # Set in the environment, which the --workers processes inherit.
     config.default_public_url(host, port)
-    if workers > 1 and not config.get_settings().metrics_dir:
-        # The workers share their HTTP metrics through files, so one scrape of /metrics sees them all.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="boxoffice-metrics-")
-    uvicorn.run(
-        # serve_app also runs background jobs in this process when no BOXOFFICE_REDIS_URL is set.
-        "boxoffice.app:serve_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # boxoffice.observability writes the access log, with request ids and durations.
-        access_log=False,
-        log_config=None,
-        proxy_headers=True,
-    )
+    with ExitStack() as stack:
+        if workers > 1 and not config.get_settings().metrics_dir:
+            # The workers share their HTTP metrics through files, so one scrape of /metrics sees them all.
+            metrics_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="boxoffice-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        uvicorn.run(
+            # serve_app also runs background jobs in this process when no BOXOFFICE_REDIS_URL is set.
+            "boxoffice.app:serve_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # boxoffice.observability writes the access log, with request ids and durations.
+            access_log=False,
+            log_config=None,
+            proxy_headers=True,
+            # A worker still importing the app cannot answer uvicorn's pings; on a busy machine that
+            # takes longer than uvicorn's 5 s, and the worker would be killed and restarted forever.
+            timeout_worker_healthcheck=60,
+        )
 
 
 @app.command()

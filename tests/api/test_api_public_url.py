@@ -61,3 +61,24 @@ def test_order_page_and_3d_secure_redirect_use_the_public_url(
         doc=world.charge_document("4000000000003220"), headers=buyer,
     )["data"]["attributes"]  # fmt: skip
     assert charge["redirect-url"].startswith("http://127.0.0.1:8123/sandbox/confirm/")
+
+
+def test_serve_with_several_workers_shares_metrics_through_a_folder_it_cleans_up(
+    no_public_url: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    seen: dict[str, Any] = {}
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        import os
+
+        seen["dir"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        seen["existed"] = os.path.isdir(seen["dir"])
+
+    monkeypatch.setattr("uvicorn.run", run)
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen["existed"]
+    from pathlib import Path
+
+    assert not Path(seen["dir"]).exists()
