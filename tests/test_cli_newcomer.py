@@ -70,6 +70,8 @@ def empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ["tokens", "create", "--organizer", "demo", "--name", "ci"],
         ["bank", "import", "statement.csv", "--event", "demo-conf"],
         ["demo"],
+        ["serve", "--port", "8123"],
+        ["worker"],
     ],
 )
 def test_commands_outside_a_project_say_so_in_one_line_and_create_no_database(

@@ -109,6 +109,7 @@ def serve(
     """Serve the API and the pages. Links follow BOXOFFICE_PUBLIC_URL, by default http://HOST:PORT."""
     import uvicorn
 
+    _need_database()
     # Set in the environment, which the --workers processes inherit.
     config.default_public_url(host, port)
     with ExitStack() as stack:
@@ -141,6 +142,7 @@ def worker(
     """Run background jobs: Dramatiq workers and the scheduler with BOXOFFICE_REDIS_URL, else in this process."""
     from boxoffice.worker import run_worker
 
+    _need_database()
     raise typer.Exit(run_worker(processes=processes, threads=threads))
 
 
