@@ -77,24 +77,35 @@ def test_access_log_line_has_request_id_method_path_status_and_duration(
 
 
 def test_json_log_lines_carry_the_request_id_of_the_request_they_belong_to(
-    client: TestClient, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from boxoffice.observability.logs import configure_logging
-
+    client: TestClient, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, console_logging
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("BOXOFFICE_LOG_FORMAT", "json")
     config.get_settings.cache_clear()
     try:
-        configure_logging()
+        console_logging()
         capfd.readouterr()
         client.get("/healthz", headers={"X-Request-ID": "req-json-1"})
         lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     finally:
         monkeypatch.delenv("BOXOFFICE_LOG_FORMAT")
         config.get_settings.cache_clear()
-        configure_logging()
     access = [line for line in lines if line["logger"] == "boxoffice.access"]
     assert access and access[-1]["request_id"] == "req-json-1" and access[-1]["path"] == "/healthz"
     assert set(access[-1]) >= {"time", "level", "message", "request_id", "method", "path", "status", "duration_ms"}
+
+
+def test_logging_set_up_by_someone_else_is_left_alone() -> None:
+    from boxoffice.observability.logs import configure_logging
+
+    root = logging.getLogger()
+    foreign = logging.NullHandler()
+    handlers = list(root.handlers)
+    root.handlers[:] = [foreign]
+    try:
+        configure_logging()
+        assert root.handlers == [foreign]
+    finally:
+        root.handlers[:] = handlers
 
 
 def test_an_unknown_log_format_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

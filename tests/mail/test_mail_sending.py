@@ -139,13 +139,12 @@ def test_without_an_smtp_server_mails_are_written_to_the_log(uow, run_jobs, capl
     assert [m.state for m in _mails(uow)] == ["logged"]
 
 
-def test_a_logged_mail_is_printed_on_the_console_of_the_sending_process(uow, run_jobs, capfd, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_logged_mail_is_printed_on_the_console_of_the_sending_process(uow, run_jobs, capfd, monkeypatch, console_logging) -> None:  # type: ignore[no-untyped-def]
     from boxoffice import config
-    from boxoffice.observability.logs import configure_logging
 
     monkeypatch.setenv("BOXOFFICE_PUBLIC_URL", "http://127.0.0.1:8123")
     config.get_settings.cache_clear()
-    configure_logging()
+    console_logging()
     shop = _shop(uow)
     with uow() as s:
         code = _place(s, shop).code

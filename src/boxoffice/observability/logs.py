@@ -56,10 +56,17 @@ class _StderrHandler(logging.StreamHandler):
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
-def configure_logging() -> None:
-    """Send INFO and above of every logger to stderr in the configured format (idempotent)."""
+def configure_logging(*, force: bool = False) -> None:
+    """Send INFO and above of every logger to stderr in the configured format (idempotent).
+
+    Like ``logging.basicConfig``, it leaves alone a logging set up by someone else (a test runner,
+    an application embedding boxoffice) unless ``force`` is given.
+    """
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+    ours = [h for h in root.handlers if h.get_name() == _HANDLER_NAME]
+    if len(root.handlers) > len(ours) and not force:
+        return
+    for handler in ours:
         root.removeHandler(handler)
     handler = _StderrHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
