@@ -43,7 +43,7 @@ from boxoffice.orders.service import set_payment_fee
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment
 from boxoffice.payments.repository import lock_payment, order_id_of_payment
-from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState
+from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState, in_flight
 from boxoffice.providers.base import (
     CheckoutContext,
     PaymentError,
@@ -96,7 +96,8 @@ def begin_payment(
     """Write a new attempt of ``provider`` for the order (state ``created``); moves no money.
 
     For a buyer: the provider must be enabled and allowed for this order; an open attempt is
-    canceled first when its provider allows that (``abort_pending_allowed``), otherwise 409; when the
+    canceled first when its provider allows that (``abort_pending_allowed``), otherwise 409 — and
+    409 ``payment-in-progress`` while another request is sending one (``rules.in_flight``); when the
     buyer pays what is left of an order with no money on it yet, the order's payment fee becomes
     the chosen provider's and ``payment-mode`` the provider. ``allow_settled=True`` is the organizer
     recording money: no buyer checks, fees and other attempts untouched, settled orders accepted.
@@ -141,6 +142,12 @@ def _abort_open_attempts(session: Session, order: Order, actor: str) -> None:
         select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
     ).scalars().all()
     for payment in open_payments:
+        if in_flight(payment.state, payment.created_at, now()):
+            raise Conflict(
+                f"Payment {payment.full_id} is being sent to its provider right now; wait for its outcome.",
+                code="payment-in-progress",
+                meta={"payment": payment.full_id},
+            )
         try:
             previous: PaymentProvider | None = provider_for(order.event, payment.provider, session)
         except DomainError:  # uninstalled since: nobody can tell whether its money is still coming
