@@ -97,8 +97,8 @@ def begin_payment(
     For a buyer: the provider must be enabled and allowed for this order; an open attempt is
     canceled first when its provider allows that (``abort_pending_allowed``), otherwise 409 — and
     409 ``payment-in-progress`` while another request is sending one (``rules.in_flight``); when the
-    buyer pays what is left of an order with no money on it yet, the order's payment fee becomes
-    the chosen provider's and ``payment-mode`` the provider. ``allow_settled=True`` is the organizer
+    buyer pays what is left, the chosen provider's fee on it replaces the fee not paid yet
+    (:func:`choose_method`) and ``payment-mode`` becomes the provider. ``allow_settled=True`` is the organizer
     recording money: no buyer checks, fees and other attempts untouched, settled orders accepted.
     Without ``amount`` the attempt is for what is left to pay.
     """
