@@ -1,7 +1,7 @@
 """user sessions: logging out, changing the password and leaving a team end a login (issue #17)
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import boxoffice.db
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
