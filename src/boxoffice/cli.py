@@ -118,6 +118,9 @@ def serve(
             # The workers share their HTTP metrics through files, so one scrape of /metrics sees them all.
             metrics_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="boxoffice-metrics-"))
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+            # The folder goes when serve returns: so does the setting that names it.
+            stack.callback(os.environ.pop, "PROMETHEUS_MULTIPROC_DIR", None)
+            stack.callback(config.get_settings.cache_clear)
         uvicorn.run(
             # serve_app also runs background jobs in this process when no BOXOFFICE_REDIS_URL is set.
             "boxoffice.app:serve_app",
