@@ -5,7 +5,7 @@
   order and re-checks it, so two workers racing over the same order release its seats once.
 * ``orders.remind-expiring`` (every five minutes): buyers of pending orders inside the event's
   reminder window get one reminder per deadline.
-* Late payments whose quota is gone: the organizer is told (see :mod:`boxoffice.mail.listeners`);
+* Late payments whose quota is gone: the organizer is told (an e-mail, see :mod:`boxoffice.reactions`);
   under the ``refund`` policy the money also goes back, by the ``orders.refund-late-payment`` job.
 """
 
@@ -25,8 +25,8 @@ from boxoffice.kit.clock import now
 from boxoffice.mail.models import Mail
 from boxoffice.mail.rules import expiry_reminder
 from boxoffice.mail.service import queue_for_order
-from boxoffice.orders import audit
 from boxoffice.orders import service as orders
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
 from boxoffice.orders.policies import LatePaymentPolicy, late_payment_policy, reminder_due, reminder_hours
 from boxoffice.orders.repository import lock_order
@@ -131,10 +131,10 @@ def remind_expiring(params: dict[str, Any]) -> None:
         log.info("queued %s expiry reminder(s)", count)
 
 
-@audit.add_listener
-def on_late_payment(session: Session, order: Order, action: str, data: dict[str, Any]) -> None:
-    """Under the ``refund`` policy, a late payment that found its quota gone goes back (after commit)."""
-    if action != "order.quota-exceeded" or not data.get("payment"):
+def queue_late_payment_refund(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
+    """The reaction to ``order.quota-exceeded``: under the ``refund`` policy, a late payment that
+    found its quota gone goes back (a job, after commit)."""
+    if action != Action.ORDER_QUOTA_EXCEEDED or not data.get("payment"):
         return
     if late_payment_policy(order.event.settings) is LatePaymentPolicy.REFUND:
         payment = data["payment"]

@@ -36,6 +36,7 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, PaymentDeclined
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
@@ -174,7 +175,7 @@ def _choose_method(session: Session, order: Order, plugin: PaymentProvider, acto
             session,
             order,
             actor,
-            "order.payment-method",
+            Action.ORDER_PAYMENT_METHOD,
             provider=plugin.identifier,
             fee=fee,
             before=before,
@@ -196,7 +197,7 @@ def execute_payment(session: Session, payment_id: int, *, actor: str) -> Payment
         return _outcome(payment)
     plugin = provider_for(order.event, payment.provider, session)
     payment.attempts += 1
-    audit.record(session, order, actor, "payment.sent", payment=payment.full_id, attempt=payment.attempts)
+    audit.record(session, order, actor, Action.PAYMENT_SENT, payment=payment.full_id, attempt=payment.attempts)
     session.flush()
     try:
         redirect_url = plugin.execute_payment(payment)

@@ -27,6 +27,7 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound, PaymentDeclined
 from boxoffice.kit.money import format_amount, normalize
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments import rules
@@ -195,7 +196,7 @@ def execute_refund(session: Session, refund_id: int, *, actor: str) -> Refund:
     if plugin is None or not _automatic(plugin, refund.payment, refund.amount, available):
         return refund
     refund.attempts += 1
-    audit.record(session, order, actor, "refund.sent", refund=refund.full_id, attempt=refund.attempts)
+    audit.record(session, order, actor, Action.REFUND_SENT, refund=refund.full_id, attempt=refund.attempts)
     session.flush()
     try:
         plugin.execute_refund(refund)
