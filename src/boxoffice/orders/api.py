@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from boxoffice.accounts.auth import issue_order_token
 from boxoffice.api import access
-from boxoffice.api.context import Call, OpenWriter, Reader, Tx, Writer
+from boxoffice.api.context import OpenWriter, Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
@@ -27,6 +27,7 @@ from boxoffice.kit.clock import now
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec, any_of, boolean, text
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import cancellation
 from boxoffice.orders import service as orders
 from boxoffice.orders.models import AuditEntry, Order, OrderPosition
@@ -53,7 +54,6 @@ from boxoffice.orders.serializers import (
     position_resource,
 )
 from boxoffice.payments import refunding
-from boxoffice.payments.rules import RefundSource
 from boxoffice.payments.schemas import check_recording_provider
 from boxoffice.payments.serializers import PAYMENT_FIELDS, REFUND_FIELDS
 from boxoffice.providers.registry import IMPLICIT, provider_for
@@ -291,46 +291,30 @@ def cancel(
     order_id: ResourceId, call: Writer, query: OrderQuery, payload: Annotated[CancelRequest | None, Body()] = None
 ) -> Response:
     attrs = payload.data.attributes if payload else None
-    with call.unit() as tx:
+
+    def write(tx: Tx) -> list[int]:
         if tx.principal.kind == "buyer" and tx.principal.order_id == order_id:
             # The buyer cancels their own order within the event's rules, at the event's fee.
             access.order(tx, order_id, buyer=True)
-            result = cancellation.cancel_and_write_refunds(
-                tx.session,
-                order_id,
-                actor=tx.actor,
-                fee_rule=cancellation.buyer_fee_rule(tx.session, order_id),
-                source=RefundSource.BUYER,
-                comment="canceled by the buyer",
-            )
-            if not result.refund_ids:
-                return tx.respond(order_response(tx, access.order(tx, order_id, buyer=True), query))
-        else:
-            order = access.order(tx, order_id, admin=True)
-            fee = (
-                money(attrs.cancellation_fee, order.currency, pointer="/data/attributes/cancellation-fee")
-                if attrs is not None and attrs.cancellation_fee is not None
-                else None
-            )
-            result = cancellation.cancel_and_write_refunds(
-                tx.session,
-                order.id,
-                actor=tx.actor,
-                fee_rule=cancellation.FeeRule.parse(fee, attrs.cancellation_fee_percent if attrs else None),
-                refund=attrs.refund if attrs is not None else True,
-                comment=attrs.comment if attrs is not None else None,
-            )
-            if not result.refund_ids:
-                return tx.respond(order_response(tx, order, query))
-    return _execute_refunds_then_answer(call, order_id, result.refund_ids, query)
+            return cancellation.buyer_cancel_and_write_refunds(tx.session, order_id, actor=tx.actor).refund_ids
+        order = access.order(tx, order_id, admin=True)
+        fee = (
+            money(attrs.cancellation_fee, order.currency, pointer="/data/attributes/cancellation-fee")
+            if attrs is not None and attrs.cancellation_fee is not None
+            else None
+        )
+        return cancellation.cancel_and_write_refunds(
+            tx.session,
+            order.id,
+            actor=tx.actor,
+            fee_rule=cancellation.FeeRule.parse(fee, attrs.cancellation_fee_percent if attrs else None),
+            refund=attrs.refund if attrs is not None else True,
+            comment=attrs.comment if attrs is not None else None,
+        ).refund_ids
 
-
-def _execute_refunds_then_answer(call: Call, order_id: int, refund_ids: list[int], query: Query) -> Response:
-    """Hand each written (committed) refund to its provider in a unit of its own, then answer with
-    the order: a refusal marks that refund failed and does not undo the others."""
-    for refund_id in refund_ids:
-        with call.unit() as tx:
-            refunding.execute_refund(tx.session, refund_id, actor=tx.actor)
+    # The refunds are committed with the cancellation, then each goes to its provider in a unit of
+    # its own (a refusal marks that refund failed and does not undo the others); then the answer.
+    write_ahead(call.unit, write, lambda tx, refund_id: refunding.execute_refund(tx.session, refund_id, actor=tx.actor))
     with call.unit() as tx:
         return tx.respond(order_response(tx, access.order(tx, order_id, buyer=True, admin=True), query))
 

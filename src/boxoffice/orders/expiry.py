@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from boxoffice.catalogue.models import Event
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.mail.models import Mail
 from boxoffice.mail.rules import expiry_reminder
 from boxoffice.mail.service import queue_for_order
@@ -148,24 +149,34 @@ def queue_late_payment_refund(session: Session, order: Order, action: Action, da
 
 @task("orders.refund-late-payment")
 def refund_late_payment(params: dict[str, Any]) -> None:
-    """Give back a late payment whose order stayed expired, unless someone settled it meanwhile."""
-    from boxoffice.payments.refunding import refund_payment
+    """Give back a late payment whose order stayed expired, unless someone settled it meanwhile.
 
-    with unit_of_work() as session:
+    Write-ahead: the refund is committed before its provider is asked, so a crash in between leaves
+    a ``created`` refund to execute again, never money moved without a row.
+    """
+    from boxoffice.payments.refunding import execute_refund, refund_payment
+
+    def write(session: Session) -> list[int]:
         order = lock_order(session, int(params["order_id"]))
         payment = payment_by_full_id(session, order.id, params["payment"])
         if payment is None or payment.state != payment_rules.PaymentState.CONFIRMED:
-            return
+            return []
         if order.status != OrderStatus.EXPIRED:
             # The organizer made room and the order is paid (or it was canceled and refunded): not ours.
-            return
+            return []
         amount = payment_rules.refundable_amount(payment.amount, refunds_of_payment(session, payment.id))
         if amount <= 0:
-            return
-        refund_payment(
+            return []
+        refund = refund_payment(
             session,
             payment.id,
             amount=amount,
             actor=LATE_REFUND_ACTOR,
             comment="Paid after the order expired, when its tickets were gone (late-payment policy: refund).",
+            execute=False,
         )
+        return [refund.id]
+
+    write_ahead(
+        unit_of_work, write, lambda session, refund_id: execute_refund(session, refund_id, actor=LATE_REFUND_ACTOR)
+    )

@@ -2,16 +2,10 @@
 
 Write-ahead (Kill Bill's rule): the attempt is stored *before* any provider is asked to move money,
 and the provider receives our payment's full id (``CODE-P-1``) as its reference and as the root of
-its idempotency keys. So the two steps run in two units of work, and the caller commits the first
-before the second starts::
-
-    with unit_of_work() as session:            # 1. choose the provider, write the attempt (created)
-        payment_id = begin_payment(session, order_id, provider="sandbox", actor=..., form_data=...).id
-    with unit_of_work() as session:            # 2. ask the provider to move the money
-        outcome = execute_payment(session, payment_id, actor=...)
-    outcome.raise_if_declined()                # 3. after the commit: the failed attempt is on record
-
-:func:`pay` does exactly this. Whatever happens at the provider then lands on a row that already
+its idempotency keys. So the two steps run in two units of work through
+:func:`boxoffice.kit.writeahead.write_ahead` — :func:`begin_payment` in the first (committed),
+:func:`execute_payment` in the second — and a decline is raised only after both committed
+(``outcome.raise_if_declined()``). :func:`pay` does exactly this. Whatever happens at the provider then lands on a row that already
 exists: a crash after the provider took the money leaves an attempt that a callback or the janitor
 can still confirm — never money without a record. While the provider is asked, the order's row stays
 locked, so a callback about the same order waits until the answer is recorded instead of racing it.
@@ -35,6 +29,7 @@ from sqlalchemy.orm import Session
 from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, PaymentDeclined
 from boxoffice.kit.clock import now
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import audit
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
@@ -79,9 +74,7 @@ class PaymentOutcome:
     def raise_if_declined(self) -> None:
         """Raise :class:`PaymentDeclined` (422) with the provider's message when the attempt failed."""
         if self.declined:
-            raise PaymentDeclined(
-                self.message or "The payment was declined.", meta={"payment": str(self.payment_id)}
-            )
+            raise PaymentDeclined(self.message or "The payment was declined.", meta={"payment": str(self.payment_id)})
 
 
 def begin_payment(
@@ -138,9 +131,13 @@ def _check_offered(plugin: PaymentProvider, order: Order) -> None:
 
 def _abort_open_attempts(session: Session, order: Order, actor: str) -> None:
     """Cancel the order's open attempts so the buyer can retry or switch — when their providers allow it."""
-    open_payments = session.execute(
-        select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
-    ).scalars().all()
+    open_payments = (
+        session.execute(
+            select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
+        )
+        .scalars()
+        .all()
+    )
     for payment in open_payments:
         try:
             previous: PaymentProvider | None = provider_for(order.event, payment.provider, session)
@@ -234,11 +231,12 @@ def pay(
 ) -> PaymentOutcome:
     """Begin and execute a payment in two units of work (write-ahead); raise
     :class:`PaymentDeclined` after the failed attempt is committed when the provider refuses."""
-    with uow() as session:
-        payment_id = begin_payment(
-            session, order_id, provider=provider, actor=actor, amount=amount, form_data=form_data
-        ).id
-    with uow() as session:
-        outcome = execute_payment(session, payment_id, actor=actor)
+    [outcome] = write_ahead(
+        uow,
+        lambda session: [
+            begin_payment(session, order_id, provider=provider, actor=actor, amount=amount, form_data=form_data).id
+        ],
+        lambda session, payment_id: execute_payment(session, payment_id, actor=actor),
+    )
     outcome.raise_if_declined()
     return outcome

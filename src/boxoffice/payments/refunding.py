@@ -9,7 +9,7 @@ money that already went back outside boxoffice: done at once, no provider called
 Write-ahead applies as for payments: :func:`refund_payment` and :func:`refund_order` with
 ``execute=False`` only write the refunds; once they are committed, :func:`execute_refund` (or
 :func:`process_refund`) hands each to its provider in a unit of work of its own. :func:`refund_now` and
-:func:`give_back` do both steps and raise :class:`RefundDeclined` after a refusal is committed. A
+:func:`give_back` do both steps through :func:`boxoffice.kit.writeahead.write_ahead` and raise :class:`RefundDeclined` after a refusal is committed. A
 provider's refusal never raises inside a unit of work: the refund is marked failed and returned, so
 the failure is on record once the caller commits (check with :func:`raise_if_failed`).
 """
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound, PaymentDeclined
 from boxoffice.kit.money import format_amount, normalize
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import audit
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
@@ -82,7 +83,10 @@ def _refundable(session: Session, order: Order, *, automatic_only: bool) -> list
         partial = supported and plugin is not None and plugin.payment_partial_refund_supported(payment)
         found.append(
             RefundablePayment(
-                payment.id, available, partial_supported=partial, full_supported=supported and available == payment.amount
+                payment.id,
+                available,
+                partial_supported=partial,
+                full_supported=supported and available == payment.amount,
             )
         )
     return found
@@ -257,19 +261,22 @@ def refund_now(
 ) -> Refund:
     """:func:`refund_payment` write-ahead: the refund is committed before its provider is called;
     :class:`RefundDeclined` is raised after a refusal is committed."""
-    with uow() as session:
-        refund_id = refund_payment(
-            session,
-            payment_id,
-            amount=amount,
-            actor=actor,
-            mark_refunded=mark_refunded,
-            comment=comment,
-            source=source,
-            execute=False,
-        ).id
-    with uow() as session:
-        done = execute_refund(session, refund_id, actor=actor)
+    [done] = write_ahead(
+        uow,
+        lambda session: [
+            refund_payment(
+                session,
+                payment_id,
+                amount=amount,
+                actor=actor,
+                mark_refunded=mark_refunded,
+                comment=comment,
+                source=source,
+                execute=False,
+            ).id
+        ],
+        lambda session, refund_id: execute_refund(session, refund_id, actor=actor),
+    )
     raise_if_failed([done])
     return done
 
@@ -287,8 +294,9 @@ def give_back(
     """:func:`refund_order` write-ahead: all refunds are committed first, then each is executed in
     a unit of work of its own (one refusal does not undo another refund's success);
     :class:`RefundDeclined` is raised after everything is committed when one was refused."""
-    with uow() as session:
-        ids = [
+    results = write_ahead(
+        uow,
+        lambda session: [
             r.id
             for r in refund_order(
                 session,
@@ -300,10 +308,8 @@ def give_back(
                 source=source,
                 execute=False,
             )
-        ]
-    results = []
-    for refund_id in ids:
-        with uow() as session:
-            results.append(execute_refund(session, refund_id, actor=actor))
+        ],
+        lambda session, refund_id: execute_refund(session, refund_id, actor=actor),
+    )
     raise_if_failed(results)
     return results
