@@ -44,6 +44,7 @@ from boxoffice.providers.base import (
     CheckoutContext,
     PaymentError,
     PaymentProvider,
+    PaymentResult,
     ProviderUnavailable,
     amount_before_payment_fee,
 )
@@ -197,22 +198,37 @@ def execute_payment(session: Session, payment_id: int, *, actor: str) -> Payment
     audit.record(session, order, actor, Action.PAYMENT_SENT, payment=payment.full_id, attempt=payment.attempts)
     session.flush()
     try:
-        redirect_url = plugin.execute_payment(payment)
+        reported = plugin.execute_payment(payment)
     except PaymentError as exc:
-        payments.fail_payment(session, payment.id, actor=plugin.actor, message=exc.detail)
-        return PaymentOutcome(payment.id, PaymentState.FAILED, message=exc.detail)
+        reported = PaymentResult.failed(exc.detail)
     except ProviderUnavailable as exc:
-        payment = lock_payment(session, payment.id)
         if payment.state == PaymentState.CREATED:
             payments.set_payment_pending(session, payment.id, actor=plugin.actor)
         return PaymentOutcome(payment.id, payment.state, message=f"The outcome is not known yet: {exc}")
-    payment = lock_payment(session, payment.id)  # the provider may have moved it (in-process callbacks)
-    if payment.state == PaymentState.CREATED:
-        # Handed over, no verdict yet: money is on its way (or the buyer has to confirm).
-        payments.set_payment_pending(session, payment.id, actor=plugin.actor)
-    if redirect_url and payment.state == PaymentState.PENDING:
-        payment.info = {**payment.info, REDIRECT_URL: redirect_url}
+    if not isinstance(reported, PaymentResult):  # an older provider: a redirect URL or None
+        reported = PaymentResult.pending(redirect_url=reported)
+    apply_payment_result(session, payment, reported, actor=plugin.actor)
+    if reported.state == PaymentState.FAILED and payment.state == PaymentState.FAILED:
+        return PaymentOutcome(payment.id, PaymentState.FAILED, message=reported.message)
     return _outcome(payment)
+
+
+def apply_payment_result(session: Session, payment: Payment, result: PaymentResult, *, actor: str) -> None:
+    """The core's decision on what a provider reported: move the attempt (and so the order) through
+    the payment services. An attempt the provider already moved (an in-process callback) keeps
+    its state unless the money is now confirmed; a confirmation is idempotent."""
+    if result.reference is not None and payment.provider_reference is None:
+        payment.provider_reference = result.reference
+    if result.state == PaymentState.CONFIRMED:
+        payments.confirm_payment(session, payment.id, actor=actor, amount=result.amount)
+    elif result.state == PaymentState.FAILED:
+        if payment.state in OPEN_PAYMENT_STATES:
+            payments.fail_payment(session, payment.id, actor=actor, message=result.message)
+    elif payment.state == PaymentState.CREATED:
+        # Handed over, no verdict yet: money is on its way (or the buyer has to confirm).
+        payments.set_payment_pending(session, payment.id, actor=actor)
+    if result.redirect_url and payment.state == PaymentState.PENDING:
+        payment.info = {**payment.info, REDIRECT_URL: result.redirect_url}
 
 
 def _outcome(payment: Payment) -> PaymentOutcome:

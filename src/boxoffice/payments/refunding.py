@@ -36,7 +36,7 @@ from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_refund, order_id_of_refund, refunds_of_payment
 from boxoffice.payments.rules import PaymentState, RefundablePayment, RefundSource, RefundState
-from boxoffice.providers.base import PaymentError, PaymentProvider, ProviderUnavailable
+from boxoffice.providers.base import PaymentError, PaymentProvider, ProviderUnavailable, RefundResult
 from boxoffice.providers.registry import provider_for
 
 AMOUNT_POINTER = "/data/attributes/amount"
@@ -203,18 +203,29 @@ def execute_refund(session: Session, refund_id: int, *, actor: str) -> Refund:
     audit.record(session, order, actor, Action.REFUND_SENT, refund=refund.full_id, attempt=refund.attempts)
     session.flush()
     try:
-        plugin.execute_refund(refund)
+        reported = plugin.execute_refund(refund) or RefundResult.transit()
     except PaymentError as exc:
-        return payments.mark_refund_failed(session, refund.id, actor=plugin.actor, message=exc.detail)
+        reported = RefundResult.failed(exc.detail)
     except ProviderUnavailable as exc:
-        refund = lock_refund(session, refund.id)
         if refund.state == RefundState.CREATED:
             payments.set_refund_transit(session, refund.id, actor=plugin.actor)
         refund.info = {**refund.info, "message": f"The outcome is not known yet: {exc}"}
         return refund
-    refund = lock_refund(session, refund.id)
-    if refund.state == RefundState.CREATED:  # handed over without a verdict: on its way
-        payments.set_refund_transit(session, refund.id, actor=plugin.actor)
+    return apply_refund_result(session, refund, reported, actor=plugin.actor)
+
+
+def apply_refund_result(session: Session, refund: Refund, result: RefundResult, *, actor: str) -> Refund:
+    """The core's decision on what a provider reported about a refund it was asked to execute. A
+    refund the provider already moved (an in-process callback) is not moved back."""
+    if result.reference is not None and refund.provider_reference is None:
+        refund.provider_reference = result.reference
+    if result.state == RefundState.FAILED:
+        if refund.state in (RefundState.CREATED, RefundState.TRANSIT):
+            return payments.mark_refund_failed(session, refund.id, actor=actor, message=result.message)
+    elif result.state == RefundState.DONE:
+        return payments.mark_refund_done(session, refund.id, actor=actor)
+    elif refund.state == RefundState.CREATED:  # handed over without a verdict: on its way
+        return payments.set_refund_transit(session, refund.id, actor=actor)
     return refund
 
 
