@@ -77,6 +77,10 @@ class Principal:
 
 ANONYMOUS = Principal(kind="anonymous", label="anonymous")
 
+# Actors the audit log names when no signed-in principal made a change.
+SYSTEM = "system"
+BUYER = "buyer"
+
 
 def issue_user_token(session: Session, user: User) -> str:
     issued = now()

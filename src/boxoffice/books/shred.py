@@ -149,7 +149,6 @@ def start_shred(
         total=plan.orders,
     )
     if background:
-        from boxoffice.books import tasks  # noqa: F401  (registers the task in this process)
         from boxoffice.outbox.service import enqueue
 
         enqueue(session, JOB_KIND, {"job_id": job.id}, dedupe_key=f"{JOB_KIND}:{job.id}")

@@ -18,13 +18,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Organizer
+from boxoffice.catalogue.policies import late_payment_policy
 from boxoffice.config import get_settings
 from boxoffice.errors import DomainError
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount
 from boxoffice.mail.models import Mail
 from boxoffice.orders.models import Order
-from boxoffice.orders.policies import late_payment_policy
 from boxoffice.payments.lookup import payment_by_full_id, refund_by_full_id
 from boxoffice.payments.models import Payment
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, OPEN_REFUND_STATES, PaymentState, RefundState

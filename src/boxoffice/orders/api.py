@@ -31,6 +31,7 @@ from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import cancellation
 from boxoffice.orders import service as orders
 from boxoffice.orders.models import AuditEntry, Order, OrderPosition
+from boxoffice.orders.rules import order_page_path
 from boxoffice.orders.schemas import (
     AuditEntryListDocument,
     CancelRequest,
@@ -57,7 +58,6 @@ from boxoffice.payments import refunding
 from boxoffice.payments.schemas import check_recording_provider
 from boxoffice.payments.serializers import PAYMENT_FIELDS, REFUND_FIELDS
 from boxoffice.providers.registry import IMPLICIT, provider_for
-from boxoffice.web.orderview import order_path
 
 router = APIRouter(tags=["orders"], default_response_class=JSONAPIResponse)
 
@@ -154,7 +154,7 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
             raise InvalidValue("'free' is only for orders with nothing to pay.", pointer=MODE_POINTER)
         meta = {
             "access-token": issue_order_token(tx.session, order.id, order.code),
-            "order-page": get_settings().public_url + order_path(order),
+            "order-page": get_settings().public_url + order_page_path(order),
         }
         response = order_response(tx, order, query, status_code=201, **meta)
         response.headers["Location"] = f"/v1/orders/{order.id}"

@@ -13,12 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from boxoffice.accounts.auth import BUYER, SYSTEM
 from boxoffice.kit.money import format_amount
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import AuditEntry, Order
-
-SYSTEM = "system"
-BUYER = "buyer"
 
 __all__ = ["BUYER", "SYSTEM", "Action", "Reaction", "ReactionTable", "record"]
 

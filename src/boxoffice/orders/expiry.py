@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Event
+from boxoffice.catalogue.policies import LatePaymentPolicy, late_payment_policy, reminder_due, reminder_hours
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
 from boxoffice.kit.writeahead import write_ahead
@@ -29,7 +30,6 @@ from boxoffice.mail.service import queue_for_order
 from boxoffice.orders import service as orders
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
-from boxoffice.orders.policies import LatePaymentPolicy, late_payment_policy, reminder_due, reminder_hours
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
 from boxoffice.outbox.service import enqueue
