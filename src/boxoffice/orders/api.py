@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -137,7 +138,8 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
         product_id = related_id(position.product, "Product", pointer)
         items.append(orders.LineItem(product_id, position.quantity))
     with call.unit() as tx:
-        event = tx.session.get(Event, event_id)
+        # With its organizer: the buyer's order page link names it.
+        event = tx.session.get(Event, event_id, options=[joinedload(Event.organizer)])
         if event is None:
             raise NotFound(f"Event {event_id} does not exist.", pointer=event_pointer)
         _check_payment_mode(tx, event, attrs.payment_mode)
