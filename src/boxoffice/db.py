@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, select
+from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, make_url, select
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -198,6 +198,23 @@ def loaded(session: Session, model: type[Any], row_id: int) -> Any:
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+
+
+def missing_database(url: str | None = None) -> str | None:
+    """Why the database cannot be used as it stands (an SQLite file that is not there), or None.
+
+    Checked before connecting, because connecting would create an empty SQLite file.
+    """
+    parsed = make_url(url or get_settings().database_url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    if path.exists():
+        return None
+    return (
+        f"No database at {path.resolve()}: run `boxoffice migrate` in this folder first, "
+        "or set BOXOFFICE_DATABASE_URL."
+    )
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
