@@ -69,7 +69,8 @@ def test_an_order_and_its_payment_stay_within_their_statement_budget(  # type: i
         order_id = cycle()
     with uow() as s:
         sent = {m.template: m.state for m in s.query(Mail).filter(Mail.order_id == order_id)}
-    assert sent == {"order-placed": "sent", "order-paid": "sent"}  # the mails were part of the cycle
+    # The mails were part of the cycle (without SMTP they are written to the log).
+    assert sent == {"order-placed": "logged", "order-paid": "logged"}
     statements, transactions = CEILING[database_url.split(":")[0].split("+")[0]]
     assert count.statements <= statements, "\n".join(count.sql)
     assert count.transactions <= transactions
