@@ -82,6 +82,10 @@ class Principal:
 
 ANONYMOUS = Principal(kind="anonymous", label="anonymous")
 
+# Actors the audit log names when no signed-in principal made a change.
+SYSTEM = "system"
+BUYER = "buyer"
+
 
 def issue_user_token(session: Session, user: User) -> str:
     """A new session of ``user`` and its token (valid :data:`USER_TOKEN_LIFETIME`, until revoked)."""

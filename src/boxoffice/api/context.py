@@ -30,14 +30,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from boxoffice.accounts.auth import ANONYMOUS, Principal, parse_authorization, resolve
+from boxoffice.accounts.auth import ANONYMOUS, BUYER, Principal, parse_authorization, resolve
 from boxoffice.accounts.service import hash_token
 from boxoffice.api import idempotency, rules
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
 from boxoffice.kit.openapi import OPTIONAL_SCHEME
 from boxoffice.kit.responses import domain_error_response
-from boxoffice.orders.audit import BUYER
 
 _authorization = APIKeyHeader(
     name="Authorization",

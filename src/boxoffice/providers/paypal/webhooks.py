@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from boxoffice.catalogue.models import Event
 from boxoffice.errors import DomainError
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
@@ -246,7 +247,7 @@ def _record_loss(
     if partner is not None:
         partner.info = {**partner.info, kind: reference}
         audit.record(
-            session, payment.order, ACTOR, "refund.external-linked", refund=partner.full_id, **{kind: reference},
+            session, payment.order, ACTOR, Action.REFUND_EXTERNAL_LINKED, refund=partner.full_id, **{kind: reference},
             detail=f"PayPal reports the same money again as a {kind}; no second refund recorded.",
         )  # fmt: skip
         return f"{reference}: same as {partner.full_id}"

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from boxoffice.catalogue.models import Event
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments.models import Payment
 from boxoffice.payments.rules import PaymentState, RefundState
@@ -211,7 +212,7 @@ def _dispute_created(session: Session, payment: Payment, obj: Mapping[str, Any])
     reason = str(obj.get("reason") or "unknown reason")
     if not rules.dispute_takes_money(status):
         audit.record(
-            session, payment.order, ACTOR, "payment.dispute-inquiry", payment=payment.full_id, dispute=dispute_id,
+            session, payment.order, ACTOR, Action.PAYMENT_DISPUTE_INQUIRY, payment=payment.full_id, dispute=dispute_id,
             reason=reason, detail="The buyer's bank asks about this payment; no money was taken (yet).",
         )  # fmt: skip
         return WebhookResult.processed(payment.order_id, f"{dispute_id}: inquiry noted")
