@@ -36,7 +36,7 @@ from boxoffice.payments.refunding import refund_now
 from boxoffice.providers.banktransfer import importing
 from boxoffice.providers.base import PaymentProvider, ProviderSettings
 from boxoffice.providers.registry import provider_class, provider_classes, provider_for
-from boxoffice.providers.sandbox import signing
+from boxoffice.providers.sandbox import processor, signing
 from boxoffice.providers.stripe import rules as stripe_rules
 from conftest import make_shop
 from fakes import stripe_events
@@ -143,6 +143,22 @@ class StripeDriver(Driver):
         return payment_id
 
 
+@dataclass(frozen=True)
+class SandboxDriver(Driver):
+    """The sandbox answers a card charge synchronously; its callback for the charge arrives afterwards,
+    as a real processor's would (the inbox finds the payment confirmed already)."""
+
+    def make_paid(self, uow: Uow, order_id: int) -> int:
+        payment_id = super().make_paid(uow, order_id)
+        with uow() as s:
+            intent = processor.find_intent(s, s.get(Payment, payment_id).provider_reference)
+            body = processor.event_body(
+                "payment_intent.succeeded", processor.intent_object(intent), created=int(now().timestamp())
+            )
+        _post_callback("sandbox", body, _sandbox_signature(uow, body))
+        return payment_id
+
+
 # The PayPal fake of the running test (PayPal signs callbacks with state only the fake holds).
 _PAYPAL: dict[str, PayPalFake] = {}
 
@@ -191,7 +207,7 @@ DRIVERS: dict[str, Driver] = {
         settle=_statement_arrives,
         personal=("Erika Mustermann", "DE89370400440532013000"),
     ),
-    "sandbox": Driver(
+    "sandbox": SandboxDriver(
         "sandbox",
         pay_form={"sandbox": "4242424242424242"},
         decline_form={"sandbox": "4000000000000002"},

@@ -2,10 +2,12 @@
 
 It knows nothing about orders or payments. Callers create an intent (amount in minor units, a card,
 their own references as metadata, an idempotency key), confirm it, and refund it; it answers with
-its own objects and reports every outcome as a signed event to boxoffice's inbox — the way Stripe
-calls ``/v1/webhooks/stripe``. The callback is handed to :func:`boxoffice.inbox.service.deliver`
-right away, inside the caller's transaction, so a successful charge is confirmed before the call
-returns, yet only through the inbox's verify → store → process path.
+its own objects and reports every asynchronous outcome (a card holder's confirmation, a cancellation,
+a refund) as a signed event to boxoffice's inbox — the way Stripe calls ``/v1/webhooks/stripe``. The
+callback is handed to :func:`boxoffice.inbox.service.deliver` right away, inside the caller's
+transaction, through the inbox's verify → store → process path. A charge confirmed synchronously
+(:func:`confirm_intent`) is answered in the returned intent only: the caller reports it to the core
+as the provider's result, so no callback has to be stored and applied for it.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def create_intent(
 
 
 def confirm_intent(session: Session, intent_id: str) -> SandboxIntent:
-    """Charge the card. Confirming twice answers with the intent as it stands (no second charge)."""
+    """Charge the card; the returned intent carries the outcome (no callback: the caller has it already).
+    Confirming twice answers with the intent as it stands (no second charge)."""
     intent = _intent(session, intent_id)
     if intent.status != "requires_confirmation":
         return intent
@@ -85,9 +88,9 @@ def confirm_intent(session: Session, intent_id: str) -> SandboxIntent:
         intent.confirmation_token = secrets.token_urlsafe(24)
         session.flush()
     elif behaviour == Behaviour.DECLINE:
-        _settle(session, intent, "failed", error=DECLINE_MESSAGE)
+        _settle(session, intent, "failed", error=DECLINE_MESSAGE, report=False)
     else:
-        _settle(session, intent, "succeeded")
+        _settle(session, intent, "succeeded", report=False)
     return intent
 
 
@@ -176,11 +179,15 @@ def refund(
     return item
 
 
-def _settle(session: Session, intent: SandboxIntent, status: str, *, error: str | None = None) -> None:
+def _settle(
+    session: Session, intent: SandboxIntent, status: str, *, error: str | None = None, report: bool = True
+) -> None:
     intent.status = status
     intent.last_error = error
     intent.confirmation_token = None
     session.flush()
+    if not report:
+        return
     event_type = {
         "succeeded": "payment_intent.succeeded",
         "failed": "payment_intent.payment_failed",

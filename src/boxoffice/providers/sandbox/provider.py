@@ -2,7 +2,7 @@
 
 Checkout reads the card (only brand and last four digits are kept), ``payment_prepare`` creates an
 intent at the processor, ``execute_payment`` confirms it: success and decline are answered at once
-(the success through the processor's callback, which confirms the payment before the call returns),
+(as the provider's result, which the core applies; asynchronous outcomes come through the inbox),
 "requires action" sends the buyer to the processor's confirmation page.
 """
 
