@@ -258,7 +258,7 @@ def charge(order_id: ResourceId, payload: ChargeRequest, call: Writer) -> Respon
             outcome.raise_if_declined()
         except PaymentDeclined as exc:
             return tx.respond(domain_error_response(exc))
-        payment = tx.session.get(Payment, payment_id)
+        payment = outcome.payment or tx.session.get(Payment, payment_id)
         assert payment is not None
         resource = charge_resource(
             payment,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,9 @@ class PaymentOutcome:
     redirect_url: str | None = None
     # The provider's words for the buyer (why it was declined, what happens next).
     message: str | None = None
+    # The attempt as this unit of work left it (with its order), for an answer built in the same unit
+    # without loading it again.
+    payment: Payment | None = field(default=None, compare=False, repr=False)
 
     @property
     def declined(self) -> bool:
@@ -223,6 +226,7 @@ def execute_payment(session: Session, payment_id: int, *, actor: str) -> Payment
     """
     order = lock_order(session, order_id_of_payment(session, payment_id))
     payment = lock_payment(session, payment_id)
+    payment.order = order  # already its order; held by the attempt so the answer needs no reload
     if payment.state != PaymentState.CREATED:
         return _outcome(payment)
     plugin = provider_for(order.event, payment.provider, session)
@@ -236,12 +240,14 @@ def execute_payment(session: Session, payment_id: int, *, actor: str) -> Payment
     except ProviderUnavailable as exc:
         if payment.state == PaymentState.CREATED:
             payments.set_payment_pending(session, payment.id, actor=plugin.actor)
-        return PaymentOutcome(payment.id, payment.state, message=f"The outcome is not known yet: {exc}")
+        return PaymentOutcome(
+            payment.id, payment.state, message=f"The outcome is not known yet: {exc}", payment=payment
+        )
     if not isinstance(reported, PaymentResult):  # an older provider: a redirect URL or None
         reported = PaymentResult.pending(redirect_url=reported)
     apply_payment_result(session, payment, reported, actor=plugin.actor)
     if reported.state == PaymentState.FAILED and payment.state == PaymentState.FAILED:
-        return PaymentOutcome(payment.id, PaymentState.FAILED, message=reported.message)
+        return PaymentOutcome(payment.id, PaymentState.FAILED, message=reported.message, payment=payment)
     return _outcome(payment)
 
 
@@ -265,7 +271,9 @@ def apply_payment_result(session: Session, payment: Payment, result: PaymentResu
 
 def _outcome(payment: Payment) -> PaymentOutcome:
     redirect = payment.info.get(REDIRECT_URL) if payment.state == PaymentState.PENDING else None
-    return PaymentOutcome(payment.id, payment.state, redirect_url=redirect, message=payment.info.get("message"))
+    return PaymentOutcome(
+        payment.id, payment.state, redirect_url=redirect, message=payment.info.get("message"), payment=payment
+    )
 
 
 def pay(

@@ -24,7 +24,9 @@ def collect(session: Session, order: Order, action: Action, data: dict[str, Any]
     event_type = event_type_for(action)
     if event_type is None:
         return
-    pending = PendingEvent(order.id, event_type, data.get("payment"), data.get("refund"), now())
+    pending = PendingEvent(
+        order.id, order.event.organizer_id, event_type, data.get("payment"), data.get("refund"), now()
+    )
     session.info.setdefault(_PENDING, []).append(pending)
 
 

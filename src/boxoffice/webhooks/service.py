@@ -124,6 +124,7 @@ class PendingEvent:
     """A change seen in the audit log, waiting for the end of its transaction to become deliveries."""
 
     order_id: int
+    organizer_id: int
     event_type: str
     payment: str | None
     refund: str | None
@@ -136,16 +137,15 @@ def create_deliveries(session: Session, events: Sequence[PendingEvent]) -> list[
     created: list[WebhookDelivery] = []
     endpoints_of: dict[int, list[WebhookEndpoint]] = {}
     for event in events:
-        order = session.get(Order, event.order_id)
-        if order is None:
-            continue
-        organizer_id = order.event.organizer_id
+        organizer_id = event.organizer_id
         if organizer_id not in endpoints_of:
             endpoints_of[organizer_id] = list(
                 session.execute(endpoints_query(organizer_id).where(WebhookEndpoint.enabled.is_(True))).scalars()
             )
         targets = [e for e in endpoints_of[organizer_id] if event.event_type in e.event_types]
-        if not targets:
+        # The order is loaded only for an event someone subscribed to.
+        order = session.get(Order, event.order_id) if targets else None
+        if order is None:
             continue
         data = payloads.resource_of(session, order, event.event_type, payment=event.payment, refund=event.refund)
         if data is None:
