@@ -1,4 +1,5 @@
-"""The job that sends one queued mail: render it, hand it to SMTP outside any transaction, record it."""
+"""The job that sends one queued mail: render it (in the job's claim), hand it to SMTP outside any
+transaction, record it (with the job's finish)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import logging
 import smtplib
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
 from boxoffice.mail import transport
 from boxoffice.mail.models import Mail
 from boxoffice.mail.render import render_mail
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Finish, task
 
 log = logging.getLogger(__name__)
 
@@ -19,42 +23,62 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 
 
-@task("mail.send", max_attempts=MAX_ATTEMPTS)
-def send_mail(params: dict[str, Any]) -> None:
-    """Send mail ``params["mail_id"]`` unless it was sent (or skipped) already.
+def _render(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """In the unit of work that claims the job: the mail rendered, or why there is nothing to send."""
+    mail_id = int(params["mail_id"])
+    mail = session.get(Mail, mail_id)
+    if mail is None or mail.state != "queued":
+        return {"mail_id": mail_id, "rendered": None}
+    rendered = render_mail(session, mail)
+    if rendered is None:
+        mail.state = "skipped"
+    return {"mail_id": mail_id, "rendered": rendered, "recipients": list(mail.recipients)}
+
+
+@task("mail.send", max_attempts=MAX_ATTEMPTS, prepare=_render)
+def send_mail(params: dict[str, Any]) -> Finish | None:
+    """Send mail ``params["mail_id"]`` unless it was sent (or skipped) already; the runner renders it
+    in its claim (:func:`_render`) and records it sent together with the job.
 
     An SMTP error is recorded on the mail and raised, so the outbox tries again later; after
     :data:`MAX_ATTEMPTS` the mail is marked failed.
     """
-    mail_id = int(params["mail_id"])
-    with unit_of_work() as session:
-        mail = session.get(Mail, mail_id)
-        if mail is None or mail.state != "queued":
-            return
-        rendered = render_mail(session, mail)
-        if rendered is None:
-            mail.state = "skipped"
-            return
-        mail.subject = rendered.subject[:300]
-        recipients = list(mail.recipients)
+    mail_id, rendered = int(params["mail_id"]), params["rendered"]
+    if rendered is None:
+        return None
+    subject = rendered.subject[:300]
     try:
         how = transport.send(
-            mail_id=mail_id, recipients=recipients, subject=rendered.subject, text=rendered.text, html=rendered.html
+            mail_id=mail_id,
+            recipients=params["recipients"],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
         )
     except (smtplib.SMTPException, OSError) as exc:
         with unit_of_work() as session:
             mail = session.get(Mail, mail_id, with_for_update=True)
             assert mail is not None
+            mail.subject = subject
             mail.attempts += 1
             mail.last_error = repr(exc)[:2000]
             if mail.attempts >= MAX_ATTEMPTS:
                 mail.state = "failed"
                 log.error("mail %s given up after %s attempts: %r", mail_id, mail.attempts, exc)
-                return
+                return None
         raise
-    with unit_of_work() as session:
-        mail = session.get(Mail, mail_id, with_for_update=True)
-        assert mail is not None
-        mail.attempts += 1
-        mail.state = "sent" if how == "smtp" else "logged"
-        mail.sent_at = now()
+
+    def record_sent(session: Session) -> None:
+        session.execute(
+            update(Mail)
+            .where(Mail.id == mail_id)
+            .values(
+                subject=subject,
+                attempts=Mail.attempts + 1,
+                state="sent" if how == "smtp" else "logged",
+                sent_at=now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    return record_sent

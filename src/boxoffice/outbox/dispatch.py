@@ -38,9 +38,9 @@ class Deferred:
 
 
 class Synchronous:
-    """Runs each job in the calling thread right after the commit that queued it.
+    """Runs the jobs of a commit in the calling thread right after it, as one batch.
 
-    Jobs queued while a job runs are run after it, in order, rather than nested inside it.
+    Jobs queued while a batch runs are run after it, in order, rather than nested inside it.
     """
 
     sends_after_commit = True
@@ -58,7 +58,9 @@ class Synchronous:
         backlog = self._local.backlog = deque(job_ids)
         try:
             while backlog:
-                runner.run_job(backlog.popleft())
+                batch = list(backlog)
+                backlog.clear()
+                runner.run_jobs(batch)
         finally:
             self._local.backlog = None
 

@@ -15,6 +15,9 @@ from boxoffice.outbox import dispatch, runner, schedule
 
 log = logging.getLogger(__name__)
 
+# Jobs claimed and recorded together by one thread (one claim and one finishing transaction).
+BATCH = 20
+
 
 class EmbeddedRunner:
     """Runs committed jobs on a few threads and ticks the schedule; a dispatcher while it runs."""
@@ -57,14 +60,32 @@ class EmbeddedRunner:
 
     def _work(self) -> None:
         while True:
-            job_id = self._queue.get()
-            if job_id is None:
+            batch = self._next_batch()
+            if not batch:
                 return
             try:
-                runner.run_job(job_id)
+                runner.run_jobs(batch)
             except Exception:
-                # The row stays queued or running; the sweep hands it out again.
-                log.exception("job %s could not be run", job_id)
+                # The rows stay queued or running; the sweep hands them out again.
+                log.exception("jobs %s could not be run", batch)
+
+    def _next_batch(self) -> list[int]:
+        """The next job waiting and those queued behind it (up to :data:`BATCH`), to claim in one go;
+        empty when the runner is stopping."""
+        first = self._queue.get()
+        if first is None:
+            return []
+        batch = [first]
+        while len(batch) < BATCH:
+            try:
+                job_id = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job_id is None:
+                self._queue.put(None)  # this thread's stop signal stays for the next get
+                break
+            batch.append(job_id)
+        return batch
 
     def _schedule(self) -> None:
         schedule.run_scheduler(self._stop, tick_seconds=self.tick_seconds)

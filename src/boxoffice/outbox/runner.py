@@ -1,6 +1,7 @@
 """Running jobs: claim a row, run its task, record the outcome; and the sweep that recovers lost work.
 
-A job is claimed with one conditional ``UPDATE … WHERE state = 'queued'``, so of several workers
+Jobs are claimed with one conditional ``UPDATE … WHERE state = 'queued' RETURNING`` (a batch of
+them at once, see :func:`run_jobs`), so of several workers
 handed the same job (a re-sent message, two sweeps) exactly one runs it, and a job that is done is
 never run again. The claim holds a lease; a worker that dies mid-job leaves the row ``running``
 until the lease passes, and the sweep then queues it again for another worker.
@@ -12,18 +13,20 @@ import logging
 import os
 import socket
 import threading
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select, update
+from sqlalchemy.orm import Session
 
-from boxoffice.db import unit_of_work
+from boxoffice.db import UTCDateTime, unit_of_work
 from boxoffice.kit.clock import now
 from boxoffice.outbox import dispatch
 from boxoffice.outbox.models import OutboxJob
 from boxoffice.outbox.rules import retry_delay
-from boxoffice.outbox.tasks import DEFAULT_LEASE, get_task
+from boxoffice.outbox.tasks import DEFAULT_LEASE, Finish, custom_leases, get_task
 
 log = logging.getLogger(__name__)
 
@@ -44,52 +47,115 @@ class Claim:
     params: dict[str, Any]
     attempt: int
     max_attempts: int
+    # Why the task's ``prepare`` failed in the claim's unit of work (the attempt then counts as failed).
+    problem: Exception | None = None
 
 
 def claim(job_id: int, *, worker: str | None = None) -> Claim | None:
     """Take job ``job_id`` if it is queued and due; None when it is done, running elsewhere or not due."""
+    claims = claim_many([job_id], worker=worker)
+    return claims[0] if claims else None
+
+
+def claim_many(job_ids: Sequence[int], *, worker: str | None = None) -> list[Claim]:
+    """Take those of ``job_ids`` that are queued and due, with one ``UPDATE … RETURNING``, and run
+    their tasks' ``prepare`` in the same unit of work. Jobs done, running elsewhere or not due are left out."""
+    if not job_ids:
+        return []
     with unit_of_work() as session:
-        task_name = session.execute(select(OutboxJob.task).where(OutboxJob.id == job_id)).scalar_one_or_none()
-        if task_name is None:
-            return None
-        registered = get_task(task_name)
         moment = now()
-        row = session.execute(
+        rows = session.execute(
             update(OutboxJob)
-            .where(OutboxJob.id == job_id, OutboxJob.state == "queued", OutboxJob.run_at <= moment)
+            .where(OutboxJob.id.in_(list(job_ids)), OutboxJob.state == "queued", OutboxJob.run_at <= moment)
             .values(
                 state="running",
                 attempts=OutboxJob.attempts + 1,
-                lease_until=moment + (registered.lease if registered else DEFAULT_LEASE),
+                lease_until=_lease_until(moment),
                 claimed_by=worker or worker_name(),
             )
-            .returning(OutboxJob.params, OutboxJob.attempts, OutboxJob.max_attempts)
+            .returning(OutboxJob.id, OutboxJob.task, OutboxJob.params, OutboxJob.attempts, OutboxJob.max_attempts)
             .execution_options(synchronize_session=False)
-        ).first()
-    if row is None:
-        return None
-    return Claim(job_id, task_name, dict(row.params or {}), row.attempts, row.max_attempts)
+        ).all()
+        claims = [
+            _prepared(session, Claim(r.id, r.task, dict(r.params or {}), r.attempts, r.max_attempts)) for r in rows
+        ]
+    order = {job_id: n for n, job_id in enumerate(job_ids)}
+    return sorted(claims, key=lambda c: order[c.job_id])
+
+
+def _lease_until(moment: datetime) -> ColumnElement[datetime]:
+    """Each claimed job's lease end, by its task's lease (one expression for a batch of tasks)."""
+    default = literal(moment + DEFAULT_LEASE, UTCDateTime)
+    leases = custom_leases()
+    if not leases:
+        return default
+    return case(
+        {name: literal(moment + lease, UTCDateTime) for name, lease in leases.items()},
+        value=OutboxJob.task,
+        else_=default,
+    )
+
+
+def _prepared(session: Session, taken: Claim) -> Claim:
+    registered = get_task(taken.task)
+    if registered is None or registered.prepare is None:
+        return taken
+    try:
+        return replace(taken, params=registered.prepare(session, taken.params))
+    except Exception as exc:
+        log.exception("job %s (%s) could not be prepared", taken.job_id, taken.task)
+        return replace(taken, problem=exc)
 
 
 def run_job(job_id: int) -> str:
-    """Claim, run and finish one job. Returns ``done``, ``retry``, ``failed`` or ``skipped`` (not claimed).
+    """Claim, run and finish one job. Returns ``done``, ``retry``, ``failed`` or ``skipped`` (not claimed)."""
+    return run_jobs([job_id])[job_id]
 
-    An exception of the task is recorded and the job retried with backoff. Anything that is not an
-    ``Exception`` (the process being stopped) leaves the claim to run out, for the sweep to recover.
+
+def run_jobs(job_ids: Sequence[int]) -> dict[int, str]:
+    """Claim the jobs in one unit of work, run each, and record those done in one more; returns each
+    job's outcome: ``done``, ``retry``, ``failed`` or ``skipped`` (not claimed).
+
+    An exception of a task is recorded and the job retried with backoff. Anything that is not an
+    ``Exception`` (the process being stopped) leaves the claims to run out, for the sweep to recover.
     """
-    taken = claim(job_id)
-    if taken is None:
-        return "skipped"
-    registered = get_task(taken.task)
-    try:
-        if registered is None:
-            raise LookupError(f"no task is registered as '{taken.task}' in this process")
-        registered.fn(taken.params)
-    except Exception as exc:
-        log.exception("job %s (%s) failed on attempt %s", taken.job_id, taken.task, taken.attempt)
-        return _record_failure(taken, exc)
-    _finish(taken, state="done", error=None)
-    return "done"
+    outcomes = dict.fromkeys(job_ids, "skipped")
+    done: list[tuple[Claim, Finish | None]] = []
+    for taken in claim_many(job_ids):
+        registered = get_task(taken.task)
+        try:
+            if registered is None:
+                raise LookupError(f"no task is registered as '{taken.task}' in this process")
+            if taken.problem is not None:
+                raise taken.problem
+            done.append((taken, registered.fn(taken.params)))
+        except Exception as exc:
+            log.exception("job %s (%s) failed on attempt %s", taken.job_id, taken.task, taken.attempt)
+            outcomes[taken.job_id] = _record_failure(taken, exc)
+    if done:
+        _finish_done(done)
+        outcomes.update((taken.job_id, "done") for taken, _ in done)
+    return outcomes
+
+
+def _finish_done(done: list[tuple[Claim, Finish | None]]) -> None:
+    """Record the jobs done with one ``UPDATE`` (each fenced by its attempt number), with what the
+    tasks left to this unit of work."""
+    with unit_of_work() as session:
+        for _, finish in done:
+            if finish is not None:
+                finish(session)
+        result = session.execute(
+            update(OutboxJob)
+            .where(
+                or_(*(and_(OutboxJob.id == t.job_id, OutboxJob.attempts == t.attempt) for t, _ in done)),
+                OutboxJob.state == "running",
+            )
+            .values(state="done", finished_at=now(), lease_until=None, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount < len(done):  # type: ignore[attr-defined]
+        log.warning("%s job(s) finished after their lease was taken over", len(done) - result.rowcount)  # type: ignore[attr-defined]
 
 
 def _record_failure(taken: Claim, exc: Exception) -> str:
