@@ -147,7 +147,10 @@ def set_payment_fee(
 ) -> OrderFee | None:
     """Replace the order's payment fee not paid yet with the one of ``provider`` (zero removes it);
     fees already paid stay. Returns the new fee line."""
-    for fee in order.open_payment_fees:
+    open_fees = order.open_payment_fees
+    if not open_fees and value <= 0:
+        return None  # no fee before, none now: the total and the balance stand as they are
+    for fee in open_fees:
         fee.canceled = True
     line = None
     if value > 0:

@@ -253,7 +253,7 @@ def charge(order_id: ResourceId, payload: ChargeRequest, call: Writer) -> Respon
         ]
 
     def send(tx: Tx, payment_id: int) -> Response:
-        outcome = checkout.execute_payment(tx.session, payment_id, actor=tx.actor)
+        outcome = checkout.execute_payment(tx.session, payment_id, actor=tx.actor, order_id=order_id)
         try:
             outcome.raise_if_declined()
         except PaymentDeclined as exc:

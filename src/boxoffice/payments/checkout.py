@@ -216,16 +216,19 @@ def reprice_payment_fee(session: Session, order: Order, actor: str) -> None:
         line.payment = attempt
 
 
-def execute_payment(session: Session, payment_id: int, *, actor: str) -> PaymentOutcome:
+def execute_payment(session: Session, payment_id: int, *, actor: str, order_id: int | None = None) -> PaymentOutcome:
     """Ask the provider to move the money of a committed attempt (see the module's docstring).
 
     A decline does not raise: the attempt is marked failed and the outcome says so, so the caller
     commits the failure before answering 422 (``outcome.raise_if_declined()``). An unknown outcome
     (provider unreachable) leaves the attempt pending for a callback or the janitor. An attempt that
-    is no longer ``created`` is not sent again: its outcome is reported as it stands.
+    is no longer ``created`` is not sent again: its outcome is reported as it stands. ``order_id``
+    (the attempt's order, when the caller knows it) saves looking it up.
     """
-    order = lock_order(session, order_id_of_payment(session, payment_id))
+    order = lock_order(session, order_id or order_id_of_payment(session, payment_id))
     payment = lock_payment(session, payment_id)
+    if payment.order_id != order.id:
+        raise ValueError(f"payment {payment_id} is not an attempt of order {order.id}")
     payment.order = order  # already its order; held by the attempt so the answer needs no reload
     if payment.state != PaymentState.CREATED:
         return _outcome(payment)
@@ -292,7 +295,7 @@ def pay(
         lambda session: [
             begin_payment(session, order_id, provider=provider, actor=actor, amount=amount, form_data=form_data).id
         ],
-        lambda session, payment_id: execute_payment(session, payment_id, actor=actor),
+        lambda session, payment_id: execute_payment(session, payment_id, actor=actor, order_id=order_id),
     )
     outcome.raise_if_declined()
     return outcome
