@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_DATABASE_URL = "sqlite:///boxoffice.sqlite3"
+DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Settings:
     secret_key: str | None
     stripe_api_base: str | None
     paypal_api_base: str | None
+    stripe_js_url: str
     public_url: str
     login_attempts_per_minute: int
 
@@ -30,6 +32,7 @@ def _from_env() -> Settings:
         secret_key=env.get("BOXOFFICE_SECRET_KEY") or None,
         stripe_api_base=env.get("BOXOFFICE_STRIPE_API_BASE") or None,
         paypal_api_base=env.get("BOXOFFICE_PAYPAL_API_BASE") or None,
+        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or DEFAULT_STRIPE_JS_URL,
         public_url=(env.get("BOXOFFICE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         login_attempts_per_minute=int(env.get("BOXOFFICE_LOGIN_ATTEMPTS_PER_MINUTE") or 10),
     )

@@ -36,8 +36,12 @@ DEFAULT_TIMEOUT = 30.0
 
 # Stripe writes ISK with two (always zero) decimals for backwards compatibility; ISO 4217 says none.
 _STRIPE_EXPONENT_OVERRIDES = {"ISK": 2}
+# Stripe takes three decimals in these currencies only with the last one 0 (5.120 KWD, never 5.124).
+THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
-IntentStatus = Literal["succeeded", "requires_action", "processing", "failed", "canceled"]
+# ``awaiting_card``: created for Stripe.js, no card confirmed on it yet (Stripe's
+# ``requires_payment_method`` without a ``last_payment_error``).
+IntentStatus = Literal["succeeded", "requires_action", "processing", "failed", "canceled", "awaiting_card"]
 RefundStatus = Literal["succeeded", "pending", "failed", "canceled"]
 
 
@@ -65,6 +69,10 @@ class GatewayConfigError(StripeGatewayError):
 
 class GatewayRequestError(StripeGatewayError):
     """Stripe refused a request that moves no money (unknown id, intent not cancelable, ...)."""
+
+
+class AmountNotSupported(ValueError):
+    """An amount Stripe cannot charge or refund in its currency (a three-decimal amount not ending in 0)."""
 
 
 class SignatureInvalid(StripeGatewayError):
@@ -117,7 +125,22 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{amount} has more decimals than {currency.upper()} allows")
-    return int(amount.scaleb(_stripe_exponent(currency)))
+    minor = int(amount.scaleb(_stripe_exponent(currency)))
+    if currency.upper() in THREE_DECIMAL_CURRENCIES and minor % 10:
+        raise AmountNotSupported(
+            f"Stripe takes {currency.upper()} amounts only in steps of 0.010; "
+            f"{amount} {currency.upper()} cannot be paid by card."
+        )
+    return minor
+
+
+def supported_amount(amount: Decimal, currency: str) -> bool:
+    """Whether Stripe can move ``amount`` in ``currency`` (see :func:`to_minor_units`)."""
+    try:
+        to_minor_units(amount, currency)
+    except ValueError:
+        return False
+    return True
 
 
 def from_minor_units(value: int, currency: str) -> Decimal:
@@ -192,6 +215,34 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except (stripe.CardError, stripe.InvalidRequestError) as error:
+            return _refused_intent(error)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return _intent_result(intent)
+
+    def create_intent(
+        self,
+        amount: Decimal,
+        currency: str,
+        metadata: Mapping[str, object],
+        idempotency_key: str,
+        description: str | None = None,
+    ) -> IntentResult:
+        """Create a card PaymentIntent that Stripe.js confirms in the buyer's browser (its ``client_secret``)."""
+        params: dict[str, Any] = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "allowed_payment_method_types": ["card"],
+            "metadata": {str(k): str(v) for k, v in metadata.items()},
+        }
+        if description:
+            params["description"] = description
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
             return _refused_intent(error)
         except stripe.StripeError as error:
             raise _translate(error) from error
@@ -354,6 +405,8 @@ def _intent_result(sdk_intent: Any) -> IntentResult:
     intent = _plain(sdk_intent)
     status = _INTENT_STATUSES.get(str(_get(intent, "status")), "processing")
     error = _get(intent, "last_payment_error")
+    if status == "failed" and not error:
+        status = "awaiting_card"  # waiting for its first card, nothing was refused
     next_action = _get(intent, "next_action")
     redirect = _get(_get(next_action, "redirect_to_url"), "url")
     amount, currency = _amount(intent)

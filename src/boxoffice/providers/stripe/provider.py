@@ -1,13 +1,21 @@
 """Card payments through Stripe PaymentIntents.
 
-The buyer's card arrives as a token — a PaymentMethod (``pm_…``) or a confirmation token
-(``ctoken_…``) made by Stripe.js, or sent to the Open Event charge as ``{"stripe": "pm_…"}``. The
-attempt is written and committed first; ``execute_payment`` then creates and confirms one
-PaymentIntent for it, with our ids as metadata and an Idempotency-Key built from the attempt
-(:func:`~boxoffice.providers.stripe.rules.idempotency_key`). A card that needs 3-D Secure sends the
-buyer to their bank and back to ``/providers/stripe/return/{payment}``; webhooks
-(:mod:`boxoffice.providers.stripe.webhooks`) report what happens later: late confirmations, refunds
-made in the Stripe dashboard, disputes.
+Two ways in, one attempt each, always written and committed before Stripe is asked:
+
+* the shop's card form (``stripe-flow: card-element``): ``execute_payment`` creates a PaymentIntent
+  that moves no money yet; the order page hands its client secret to Stripe.js, which confirms it
+  with the card typed into the card Element (3-D Secure in Stripe's own dialog), and the buyer
+  comes back through ``/providers/stripe/return/{payment}``, where we ask Stripe how it stands;
+* a token — a PaymentMethod (``pm_…``) or a confirmation token (``ctoken_…``) made by Stripe.js, or
+  sent to the Open Event charge as ``{"stripe": "pm_…"}``: ``execute_payment`` creates and confirms
+  the intent at once; a card that needs 3-D Secure sends the buyer to their bank and back to the
+  same return URL.
+
+Every intent carries our ids as metadata and an Idempotency-Key built from the attempt
+(:func:`~boxoffice.providers.stripe.rules.idempotency_key`). The truth comes from Stripe, never
+from the browser: webhooks (:mod:`boxoffice.providers.stripe.webhooks`) and the return apply the
+intent's state through one idempotent path, and report what happens later: late confirmations,
+refunds made in the Stripe dashboard, disputes.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from boxoffice.errors import InvalidValue
 from boxoffice.kit.clock import now
 from boxoffice.orders.models import Order
 from boxoffice.payments.checkout import REDIRECT_URL
@@ -46,6 +55,7 @@ from boxoffice.providers.stripe.gateway import (
     IntentResult,
     StripeGateway,
     StripeGatewayError,
+    supported_amount,
 )
 from boxoffice.providers.stripe.settings import IDENTIFIER, StripeSettings, check_settings, complete, gateway_for
 
@@ -58,6 +68,9 @@ log = logging.getLogger(__name__)
 SEARCH_LAG = timedelta(minutes=15)
 _TOKEN_PREFIXES = ("pm_", "ctoken_")
 _OPEN = (PaymentState.CREATED, PaymentState.PENDING)
+# The checkout field (and value) of the shop's card form: Stripe.js confirms the intent on the page.
+FLOW_FIELD = "stripe-flow"
+CARD_ELEMENT = "card-element"
 
 
 class StripeProvider(PaymentProvider):
@@ -109,6 +122,8 @@ class StripeProvider(PaymentProvider):
 
     def checkout_prepare(self, order: Order, form_data: Mapping[str, Any]) -> dict[str, Any]:
         token = form_data.get(IDENTIFIER)
+        if not token and form_data.get(FLOW_FIELD) == CARD_ELEMENT:
+            return {"flow": CARD_ELEMENT}
         if not token:
             raise PaymentFormError("The stripe token is missing.", field=IDENTIFIER)
         if not isinstance(token, str) or not token.startswith(_TOKEN_PREFIXES) or len(token) > 255:
@@ -118,21 +133,34 @@ class StripeProvider(PaymentProvider):
             )
         return {"payment-method": token}
 
+    def payment_prepare(self, payment: Payment, form_data: Mapping[str, Any]) -> None:
+        # Refused before anything is committed: Stripe would refuse it anyway, after the attempt.
+        currency = payment.order.currency
+        if not supported_amount(payment.amount, currency):
+            raise InvalidValue(
+                f"Stripe takes {currency} amounts only in steps of 0.010, so {payment.amount} {currency} "
+                "cannot be paid by card. Please choose another payment method.",
+                pointer="/data/attributes/provider",
+                code="amount-not-supported",
+            )
+
     def execute_payment(self, payment: Payment) -> str | None:
         token = payment.info.get("payment-method")
-        if not token:
+        card_element = payment.info.get("flow") == CARD_ELEMENT
+        if not token and not card_element:
             raise PaymentError("No card was given for this payment.", code="invalid-payment-data")
         order = payment.order
+        metadata = rules.payment_metadata(payment.id, payment.full_id)
+        key = rules.idempotency_key("payment", payment.id, payment.full_id)
+        description = f"{order.event.name}, order {order.code}"
         try:
-            result = self.gateway().charge(
-                payment.amount,
-                order.currency,
-                token,
-                rules.payment_metadata(payment.id, payment.full_id),
-                rules.idempotency_key("payment", payment.id, payment.full_id),
-                return_url=returns.return_url(self.session, payment),
-                description=f"{order.event.name}, order {order.code}",
-            )
+            if card_element:
+                result = self.gateway().create_intent(payment.amount, order.currency, metadata, key, description)
+            else:
+                result = self.gateway().charge(
+                    payment.amount, order.currency, str(token), metadata, key,
+                    return_url=returns.return_url(self.session, payment), description=description,
+                )  # fmt: skip
         except GatewayUnavailable as error:
             raise ProviderUnavailable(f"Stripe did not answer for {payment.full_id}: {error.message}") from error
         except GatewayConfigError as error:
@@ -158,6 +186,19 @@ class StripeProvider(PaymentProvider):
             amount = _amount_in(result.amount, result.currency, payment.order.currency)
             apply_payment_status(self.session, payment.id, RemoteStatus(state, amount), actor=self.actor)
 
+    def client_secret(self, payment: Payment) -> str | None:
+        """The secret Stripe.js confirms the attempt's intent with, while it waits for the buyer's card.
+
+        Asked from Stripe each time rather than stored: it lets anyone holding it pay the intent.
+        """
+        if payment.state not in _OPEN or not payment.provider_reference:
+            return None
+        try:
+            result = self.gateway().retrieve(payment.provider_reference)
+        except StripeGatewayError as error:
+            raise ProviderUnavailable(f"Stripe did not answer for {payment.full_id}: {error.message}") from error
+        return result.client_secret if result.status in ("awaiting_card", "requires_action") else None
+
     def settle(self, payment: Payment) -> None:
         """Ask Stripe how the attempt stands and apply it (the buyer is back from 3-D Secure)."""
         status = self.fetch_payment_status(payment)
@@ -181,6 +222,8 @@ class StripeProvider(PaymentProvider):
         return {"payment-intent": payment.provider_reference, "charge": payment.info.get("charge")}
 
     def payment_pending_render(self, payment: Payment) -> Markup:
+        if payment.info.get("flow") == CARD_ELEMENT:
+            return Markup("<p>{}</p>").format("Processing: waiting for Stripe to confirm your card payment.")
         url = payment.info.get(REDIRECT_URL)
         if url:
             return Markup('<p>Your bank asks you to confirm this payment. <a href="{}">Confirm it now</a>.</p>').format(
@@ -204,6 +247,12 @@ class StripeProvider(PaymentProvider):
         payment = refund.payment
         if payment is None or not payment.provider_reference:
             raise PaymentError("This payment has no Stripe PaymentIntent to refund.", code="refund-not-supported")
+        if not supported_amount(refund.amount, refund.order.currency):
+            raise PaymentError(
+                f"Stripe refunds {refund.order.currency} only in steps of 0.010; "
+                f"{refund.amount} {refund.order.currency} must be given back another way.",
+                code="amount-not-supported",
+            )
         try:
             result = self.gateway().refund(
                 payment.provider_reference,
