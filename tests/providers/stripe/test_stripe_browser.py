@@ -130,7 +130,7 @@ def test_a_declined_card_shows_stripes_message_and_another_card_pays_the_same_or
     pay(page)
 
     expect(page.locator(".status-line")).to_contain_text("Status: paid · Payment: paid")
-    order, payments = order_of(page, buyer)
+    _, payments = order_of(page, buyer)
     assert [p.state for p in payments] == ["failed", "confirmed"]
     assert payments[0].info["message"] == "Your card was declined."
     assert payments[0].provider_reference != payments[1].provider_reference  # a new attempt, a new intent

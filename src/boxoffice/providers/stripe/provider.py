@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 
 # Stripe's search finds a new intent within a minute or so; before this age "not found" proves nothing.
 SEARCH_LAG = timedelta(minutes=15)
+# A card form's intent still without a card this long after the buyer pressed "Pay": they left.
+ABANDONED_AFTER = timedelta(hours=1)
 _TOKEN_PREFIXES = ("pm_", "ctoken_")
 _OPEN = (PaymentState.CREATED, PaymentState.PENDING)
 # The checkout field (and value) of the shop's card form: Stripe.js confirms the intent on the page.
@@ -291,6 +293,11 @@ class StripeProvider(PaymentProvider):
                 result = _best(found)
                 if result.intent_id:
                     remember_payment_reference(self.session, payment.id, result.intent_id, charge=result.charge_id)
+            if result.status == "awaiting_card" and result.intent_id and now() - payment.created_at >= ABANDONED_AFTER:
+                # Cancel at Stripe first, so the page the buyer left can no longer pay it.
+                result = self.gateway().cancel(result.intent_id)
+                if result.status == "canceled":
+                    return RemoteStatus(PaymentState.CANCELED, message="No card was entered; the payment was given up.")
         except StripeGatewayError as error:
             return RemoteStatus("unknown", message=error.message)
         amount = _amount_in(result.amount, result.currency, payment.order.currency)
