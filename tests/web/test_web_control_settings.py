@@ -175,3 +175,14 @@ def test_an_upload_without_a_file_or_with_an_unreadable_one_imports_nothing(page
     garbage = pages.client.post("/control/acme/conf/bank/import", data={"csrf_token": pages.token()},
                                 files={"statement": ("x.csv", b"hello;world\n1;2\n", "text/csv")}, follow_redirects=False)
     assert "could not be imported" in (flash_of(pages.get(garbage.headers["location"])) or "")
+
+
+def test_the_stripe_settings_say_which_key_goes_where(pages, web_shop) -> None:  # type: ignore[no-untyped-def]
+    pages.login()
+    page = pages.get(SETTINGS).text
+    for field, words in (("secret-key", "Developers → API keys: the secret key"),
+                         ("publishable-key", "the order page gives it to Stripe.js"),
+                         ("webhook-secret", "/v1/webhooks/stripe")):  # fmt: skip
+        assert f'id="stripe-{field}" name="stripe-{field}"' in page
+        assert f'aria-describedby="stripe-{field}-help"' in page
+        assert words in page.split(f'id="stripe-{field}-help">')[1].split("</span>")[0]
