@@ -25,7 +25,12 @@ What the launcher (:func:`serve`, run in the child process) changes in localstri
   server, a card needing 3-D Secure opens the fake's confirmation dialog, and a decline or a failed
   authentication resolves to ``{error}`` with Stripe's message; change events carry ``complete``;
 * as Stripe does, the browser may create PaymentMethods and confirm an intent with the publishable
-  key and the intent's client secret.
+  key and the intent's client secret;
+* Stripe Checkout: ``/v1/checkout/sessions`` (create, retrieve, expire) and a hosted page
+  (``/_config/checkout/<id>``: the same card inputs and a Pay button) whose intent is made when the
+  buyer pays, carries ``payment_intent_data.metadata``, and sends the buyer to ``success_url``
+  (through the 3-D Secure page when the card needs it); a declined card stays on the page with
+  Stripe's message, as on Stripe's.
 
 Still unlike Stripe: Idempotency-Key is ignored, ``latest_charge`` is an object instead of an id,
 refunds always succeed at once (no refund or dispute events), there are no disputes.
@@ -33,7 +38,9 @@ refunds always succeed at once (no refund or dispute events), there are no dispu
 
 from __future__ import annotations
 
+import html
 import re
+import secrets
 import selectors
 import socket
 import subprocess
@@ -298,6 +305,16 @@ STRIPE_JS_ADDITIONS = r"""
 
 # What the browser may do with the publishable key (as at Stripe): no Authorization header.
 _BROWSER_CONFIRM = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
+_CHECKOUT_API = re.compile(r"^/v1/checkout/sessions(?:/(cs_test_\w+)(/expire)?)?$")
+_CHECKOUT_PAGE = re.compile(r"^/_config/checkout/(cs_test_\w+)$")
+_CHECKOUT_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stripe Checkout (fake)</title></head>
+<body><main><h1>Pay {amount} {currency}</h1><p>{name}</p><p role="alert">{error}</p>
+<form method="post"><fieldset><legend>Card</legend>
+<input name="number" placeholder="number" aria-label="Card number">
+<input name="exp_month" placeholder="exp_month" aria-label="Expiry month">
+<input name="exp_year" placeholder="exp_year" aria-label="Expiry year">
+<input name="cvc" placeholder="cvc" aria-label="CVC"></fieldset>
+<button type="submit">Pay</button></form><p><a href="{cancel}">Back</a></p></main></body></html>"""
 
 
 def _patch(base_url: str) -> None:
@@ -379,6 +396,69 @@ def _patch(base_url: str) -> None:
         intent._confirm(on_failure_now=intent._report_failure)
         return intent
 
+    sessions: dict[str, dict[str, Any]] = {}
+
+    def session_view(session: dict[str, Any]) -> dict[str, Any]:
+        intent_id = session["_intent"]
+        paid = bool(intent_id) and intent_class._api_retrieve(intent_id).status == "succeeded"
+        status = "complete" if paid else "expired" if session["_expired"] else "open"
+        public = {k: v for k, v in session.items() if not k.startswith("_")}
+        return {**public, "status": status, "payment_status": "paid" if paid else "unpaid", "payment_intent": intent_id}
+
+    def checkout_api(request: Any, data: dict[str, Any], session_id: str | None, expire: bool) -> Any:
+        if not request.headers.get("Authorization", "").startswith("Bearer sk_"):
+            raise UserError(401, "Unauthorized")
+        if session_id is None and request.method == "POST":
+            line = data["line_items"][0]
+            price = line["price_data"]
+            session_id = f"cs_test_{secrets.token_hex(12)}"
+            sessions[session_id] = {
+                "id": session_id, "object": "checkout.session", "url": f"{base_url}/_config/checkout/{session_id}",
+                "amount_total": int(price["unit_amount"]) * int(line.get("quantity", 1)),
+                "currency": price["currency"], "metadata": data.get("metadata") or {},
+                "success_url": data["success_url"], "cancel_url": data["cancel_url"],
+                "customer_email": data.get("customer_email"), "_intent": None, "_expired": False,
+                "_intent_data": data.get("payment_intent_data") or {}, "_name": price["product_data"]["name"],
+            }  # fmt: skip
+        elif session_id not in sessions:
+            raise UserError(404, "No such checkout.session")
+        session = sessions[session_id]
+        if expire:
+            if session_view(session)["status"] != "open":
+                raise UserError(400, "Only open Checkout Sessions can be expired.")
+            session["_expired"] = True
+        return server.json_response(session_view(session))
+
+    def checkout_page(session: dict[str, Any], error: str = "") -> Any:
+        text = _CHECKOUT_HTML.format(
+            amount=session["amount_total"], currency=session["currency"].upper(), name=html.escape(session["_name"]),
+            error=html.escape(error), cancel=html.escape(session["cancel_url"]),
+        )  # fmt: skip
+        return web.Response(text=text, content_type="text/html")
+
+    async def checkout_pay(request: Any, session: dict[str, Any]) -> Any:
+        """The buyer pays on the hosted page: the session's intent is made now and confirmed with the card."""
+        if session_view(session)["status"] != "open":
+            return checkout_page(session, "This payment page is no longer open.")
+        form = await request.post()
+        if session["_intent"] is None:
+            intent = intent_class._api_create(
+                amount=session["amount_total"], currency=session["currency"],
+                metadata=session["_intent_data"].get("metadata") or {},
+                description=session["_intent_data"].get("description"), return_url=session["success_url"],
+            )  # fmt: skip
+            session["_intent"] = intent.id
+        intent = intent_class._api_retrieve(session["_intent"])
+        card = {name: str(form.get(name, "")) for name in ("number", "exp_month", "exp_year", "cvc")}
+        try:
+            browser_confirm(intent.id, {"client_secret": intent.client_secret,
+                                        "payment_method_data": {"type": "card", "card": card}})  # fmt: skip
+        except UserError as error:
+            return checkout_page(session, str(error.body["error"].get("message") or "Your card was declined."))
+        if intent.next_action:
+            raise web.HTTPFound(intent.next_action["redirect_to_url"]["url"])
+        raise web.HTTPFound(session["success_url"])
+
     js_path = Path(server.__file__).with_name("localstripe-v3.js")
 
     @web.middleware
@@ -386,6 +466,16 @@ def _patch(base_url: str) -> None:
         if request.method == "GET" and request.path == "/js.stripe.com/v3/":
             text = js_path.read_text() + STRIPE_JS_ADDITIONS
             return web.Response(text=text, content_type="application/javascript")
+        api = _CHECKOUT_API.match(request.path)
+        if api is not None:
+            data = await server.get_post_data(request) if request.method == "POST" else {}
+            return checkout_api(request, data or {}, api.group(1), bool(api.group(2)))
+        hosted = _CHECKOUT_PAGE.match(request.path)
+        if hosted is not None:
+            session = sessions.get(hosted.group(1))
+            if session is None:
+                raise UserError(404, "No such checkout.session")
+            return await checkout_pay(request, session) if request.method == "POST" else checkout_page(session)
         if request.method != "POST" or request.headers.get("Authorization"):
             return await handler(request)
         confirm_of = _BROWSER_CONFIRM.match(request.path)

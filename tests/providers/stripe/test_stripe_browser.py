@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from boxoffice.app import create_app
+from boxoffice.catalogue.models import Event
 from boxoffice.orders.models import Order
 from boxoffice.payments.models import Payment
 from boxoffice.providers.stripe.rules import FULL_ID_KEY, PAYMENT_KEY
@@ -192,3 +193,27 @@ def test_the_rest_of_a_partly_paid_order_is_paid_by_card_for_that_amount(page: A
     _, payments = order_of(page, buyer)
     assert [(p.amount, p.state) for p in payments] == [(Decimal("50.00"), "confirmed"), (Decimal("48.00"), "confirmed")]
     assert_intent_names(buyer, payments[1], 4800)
+
+
+def test_with_hosted_checkout_the_buyer_pays_on_stripes_page_and_comes_back_paid(page: Any, buyer: Buyer) -> None:
+    with buyer.uow() as s:
+        event = s.get(Event, buyer.shop.event_id)
+        event.payment_providers = {**event.payment_providers,
+                                   "stripe": {**event.payment_providers["stripe"], "hosted-checkout": True}}  # fmt: skip
+    place_order(page)
+    expect(page.get_by_text("You pay on Stripe's secure payment page")).to_be_visible()
+    pay(page)
+
+    expect(page.get_by_role("heading", name="Pay 4900 EUR")).to_be_visible()  # the fake's page, in minor units
+    for card in (CARD_DECLINED, CARD_OK):
+        for name, value in (("number", card), ("exp_month", "12"), ("exp_year", "2034"), ("cvc", "123")):
+            page.get_by_placeholder(name).fill(value)
+        page.get_by_role("button", name="Pay").click()
+        if card == CARD_DECLINED:
+            expect(page.get_by_role("alert")).to_have_text("Your card was declined.")  # Stripe's page: retry there
+
+    expect(page.locator(".status-line")).to_contain_text("Status: paid · Payment: paid")
+    _, payments = order_of(page, buyer)
+    assert [p.state for p in payments] == ["confirmed"]
+    assert payments[0].info["checkout-session"].startswith("cs_test_")
+    assert_intent_names(buyer, payments[0], 4900)

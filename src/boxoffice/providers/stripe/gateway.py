@@ -98,6 +98,16 @@ class IntentResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    """A Stripe Checkout Session: its hosted page, and the intent once the buyer paid (or tried to)."""
+
+    session_id: str
+    status: str  # open, complete, expired
+    url: str | None = None
+    payment_intent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RefundResult:
     """Where a Refund stands. ``refund_id`` is None only when Stripe refused to create one."""
 
@@ -247,6 +257,54 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _translate(error) from error
         return _intent_result(intent)
+
+    def create_checkout(
+        self,
+        amount: Decimal,
+        currency: str,
+        metadata: Mapping[str, object],
+        idempotency_key: str,
+        *,
+        name: str,
+        success_url: str,
+        cancel_url: str,
+        email: str | None = None,
+    ) -> CheckoutResult:
+        """A Checkout Session (Stripe's hosted payment page) for ``amount``; its intent carries ``metadata``."""
+        plain = {str(k): str(v) for k, v in metadata.items()}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "payment_method_types": ["card"],
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {"currency": currency.lower(), "unit_amount": to_minor_units(amount, currency),
+                               "product_data": {"name": name}},
+            }],
+            "payment_intent_data": {"metadata": plain, "description": name},
+            "metadata": plain,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }  # fmt: skip
+        if email:
+            params["customer_email"] = email
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
+            raise GatewayRequestError(_message(error), code=error.code, http_status=error.http_status) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return _checkout_result(session)
+
+    def retrieve_checkout(self, session_id: str) -> CheckoutResult:
+        """Where a Checkout Session stands (``payment_intent`` appears once the buyer paid or tried)."""
+        return _checkout_result(self._call(self._client.v1.checkout.sessions.retrieve, session_id))
+
+    def expire_checkout(self, session_id: str) -> CheckoutResult:
+        """Close an open Checkout Session so it can no longer be paid."""
+        return _checkout_result(self._call(self._client.v1.checkout.sessions.expire, session_id))
 
     def retrieve(self, intent_id: str) -> IntentResult:
         """The intent as Stripe has it now (the janitor's question for pending payments)."""
@@ -421,6 +479,16 @@ def _intent_result(sdk_intent: Any) -> IntentResult:
         currency=currency,
         client_secret=_get(intent, "client_secret"),
         metadata=_metadata(intent),
+    )
+
+
+def _checkout_result(sdk_session: Any) -> CheckoutResult:
+    session = _plain(sdk_session)
+    return CheckoutResult(
+        session_id=str(_get(session, "id")),
+        status=str(_get(session, "status") or "open"),
+        url=_get(session, "url"),
+        payment_intent_id=_id_of(_get(session, "payment_intent")),
     )
 
 

@@ -46,6 +46,11 @@ class StripeSettings(ProviderSettings):
         "/v1/webhooks/stripe with the payment_intent.*, charge.refunded, charge.refund.updated and "
         "charge.dispute.* events, then copy its signing secret (whsec_…) here.",
     )
+    hosted_checkout: bool = Field(
+        default=False,
+        description="Send buyers to Stripe's own payment page (Stripe Checkout) and back, instead of the "
+        "card form on the order page.",
+    )
 
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret_key", "webhook_secret"})
 
