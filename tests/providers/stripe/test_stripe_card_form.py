@@ -55,6 +55,14 @@ def intent_of(buyer: Buyer, payment_id: int) -> dict[str, Any]:
     return buyer.stripe(f"/v1/payment_intents/{buyer.payment(payment_id).provider_reference}")
 
 
+def buyer_in(uow: Any, buyer: Buyer, currency: str, regular: str) -> Buyer:
+    """The same buyer in another event of the organizer, taking Stripe in ``currency``."""
+    with uow() as s:
+        providers = {"stripe": buyer.shop.event.payment_providers["stripe"]}
+        shop = make_shop(s, currency=currency, regular=regular, student=regular, slug=currency.lower(), providers=providers)
+    return type(buyer)(buyer.uow, buyer.client, buyer.base_url, shop)
+
+
 def only_payment(buyer: Buyer, order_id: int) -> Payment:
     with buyer.uow() as s:
         (payment_id,) = s.scalars(select(Payment.id).where(Payment.order_id == order_id)).all()
@@ -178,10 +186,7 @@ def test_a_page_without_its_form_token_starts_nothing(buyer: Buyer) -> None:
 
 
 def test_a_yen_order_gets_an_intent_in_whole_yen(uow: Any, buyer: Buyer) -> None:
-    with uow() as s:
-        providers = {"stripe": buyer.shop.event.payment_providers["stripe"]}
-        yen = make_shop(s, currency="JPY", regular="1500", student="800", slug="yen", providers=providers)
-    other = type(buyer)(buyer.uow, buyer.client, buyer.base_url, yen)
+    other = buyer_in(uow, buyer, "JPY", "1500")
     order_id = other.place()
 
     start(other, order_id)
@@ -191,10 +196,7 @@ def test_a_yen_order_gets_an_intent_in_whole_yen(uow: Any, buyer: Buyer) -> None
 
 
 def test_a_three_decimal_amount_stripe_cannot_take_is_refused_before_any_attempt(uow: Any, buyer: Buyer) -> None:
-    with uow() as s:
-        providers = {"stripe": buyer.shop.event.payment_providers["stripe"]}
-        dinar = make_shop(s, currency="KWD", regular="12.345", student="5.000", slug="dinar", providers=providers)
-    other = type(buyer)(buyer.uow, buyer.client, buyer.base_url, dinar)
+    other = buyer_in(uow, buyer, "KWD", "12.345")
     order_id = other.place()
 
     refused = start(other, order_id, expect=422)

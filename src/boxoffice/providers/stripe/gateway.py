@@ -218,17 +218,8 @@ class StripeGateway:
         description: str | None = None,
     ) -> IntentResult:
         """Create and confirm a PaymentIntent for ``amount`` with a ``pm_…`` or ``ctoken_…`` token."""
-        params = intent_params(amount, currency, payment_method, metadata, description, return_url)
-        try:
-            intent = self._client.v1.payment_intents.create(
-                params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
-                {"idempotency_key": idempotency_key},
-            )
-        except (stripe.CardError, stripe.InvalidRequestError) as error:
-            return _refused_intent(error)
-        except stripe.StripeError as error:
-            raise _translate(error) from error
-        return _intent_result(intent)
+        return self._create_intent(intent_params(amount, currency, payment_method, metadata, description, return_url),
+                                   idempotency_key)  # fmt: skip
 
     def create_intent(
         self,
@@ -247,12 +238,16 @@ class StripeGateway:
         }
         if description:
             params["description"] = description
+        return self._create_intent(params, idempotency_key)
+
+    def _create_intent(self, params: dict[str, Any], idempotency_key: str) -> IntentResult:
+        """Create a PaymentIntent; a decline or refusal is a failed result (see the module docstring)."""
         try:
             intent = self._client.v1.payment_intents.create(
                 params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
                 {"idempotency_key": idempotency_key},
             )
-        except stripe.InvalidRequestError as error:
+        except (stripe.CardError, stripe.InvalidRequestError) as error:
             return _refused_intent(error)
         except stripe.StripeError as error:
             raise _translate(error) from error
