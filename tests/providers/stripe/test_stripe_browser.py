@@ -22,7 +22,7 @@ from boxoffice.providers.stripe.rules import FULL_ID_KEY, PAYMENT_KEY
 from fakes.localstripe import CARD_3DS, CARD_DECLINED, CARD_OK
 from fakes.servers import serve_asgi
 from providers.conftest import pointed_at
-from web.test_web_browser import chromium  # noqa: F401  # the browser fixture of the page tests, shared
+from web.test_web_browser import chromium, shot  # noqa: F401  # the page tests' browser fixture and screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -98,6 +98,7 @@ def test_a_buyer_pays_by_card_with_stripe_js_and_the_order_page_shows_it_paid(pa
     expect(page.get_by_text("Credit card (Stripe): 98.00 EUR")).to_be_visible()
 
     type_card(page, CARD_OK)
+    shot(page, "order-pay-stripe")
     pay(page)
 
     expect(page.locator(".status-line")).to_contain_text("Status: paid · Payment: paid")
@@ -114,6 +115,7 @@ def test_a_declined_card_shows_stripes_message_and_another_card_pays_the_same_or
     pay(page)
 
     expect(page.locator("#stripe-card-error")).to_have_text("Your card was declined.")
+    shot(page, "order-stripe-declined")
     expect(page.locator(".status-line")).to_contain_text("Status: pending")
     expect(page.locator(".attempts li")).to_contain_text(re.compile(r"-P-1\s+Credit card \(Stripe\) · 49.00 EUR · failed"))
 

@@ -109,9 +109,12 @@ def test_the_return_before_the_card_is_confirmed_changes_nothing(buyer: Buyer) -
     order_id = buyer.place()
     started = start(buyer, order_id)
 
-    buyer.follow(started["return-url"])
+    back = buyer.follow(started["return-url"])
 
-    assert only_payment(buyer, order_id).state == "pending"  # "processing" until Stripe knows
+    assert only_payment(buyer, order_id).state == "pending"
+    page = buyer.client.get(back.headers["location"]).text
+    assert "Processing: waiting for Stripe to confirm your card payment." in page
+    assert 'data-poll="' in page  # and the page reloads by itself once Stripe knows
 
 
 def test_a_decline_fails_the_attempt_with_stripes_message_and_leads_back_to_the_card_form(buyer: Buyer) -> None:
