@@ -169,3 +169,22 @@ def test_a_checkout_page_that_expired_unpaid_ends_the_attempt(http: Http, buyer:
 
     payment = http.call("GET", f"/v1/orders/{order_id}/payments", 200, token=token)["data"][0]["attributes"]
     assert payment["state"] == "canceled"
+
+
+def test_the_expired_event_of_an_unpaid_checkout_page_ends_the_attempt_once(http: Http, buyer: Buyer) -> None:
+    from fakes.localstripe import API_KEY
+
+    order_id, token = http.place(buyer.shop, "stripe")
+    created = http.call("POST", f"/v1/orders/{order_id}/payments", 201,
+                        http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
+    session_id = created["details"]["redirect-url"].rsplit("/", 1)[1]
+    expired = httpx.post(f"{buyer.base_url}/v1/checkout/sessions/{session_id}/expire",
+                         headers={"Authorization": f"Bearer {API_KEY}"}).json()  # fmt: skip
+    event = stripe_events.event("checkout.session.expired", expired)
+
+    assert buyer.deliver(event).status_code == 200
+    assert buyer.deliver(event).status_code == 200
+
+    payments = http.call("GET", f"/v1/orders/{order_id}/payments", 200, token=token)["data"]
+    assert [p["attributes"]["state"] for p in payments] == ["canceled"]
+    assert buyer.actions(order_id, "payment.canceled") == 1

@@ -44,7 +44,8 @@ class StripeSettings(ProviderSettings):
         max_length=255,
         description="Stripe dashboard → Developers → Webhooks: add an endpoint <your boxoffice address>"
         "/v1/webhooks/stripe with the payment_intent.*, charge.refunded, charge.refund.updated and "
-        "charge.dispute.* events, then copy its signing secret (whsec_…) here.",
+        "charge.dispute.* events (and checkout.session.expired for Stripe Checkout), then copy its signing "
+        "secret (whsec_…) here.",
     )
     hosted_checkout: bool = Field(
         default=False,
