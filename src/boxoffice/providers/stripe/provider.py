@@ -1,6 +1,6 @@
 """Card payments through Stripe PaymentIntents.
 
-Two ways in, one attempt each, always written and committed before Stripe is asked:
+Three ways in, one attempt each, always written and committed before Stripe is asked:
 
 * the shop's card form (``stripe-flow: card-element``): ``execute_payment`` creates a PaymentIntent
   that moves no money yet; the order page hands its client secret to Stripe.js, which confirms it

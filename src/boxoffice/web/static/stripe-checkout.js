@@ -25,8 +25,9 @@
   var stripe = window.Stripe(box.getAttribute("data-publishable-key"));
   var card = stripe.elements().create("card");
   card.mount("#stripe-card-element");
+  // Stripe.js says as the buyer types whether the card is wrong; a corrected card clears the message.
   card.on("change", function (event) {
-    if (event && event.error) { showError(event.error.message); }
+    if (event) { showError(event.error ? event.error.message : ""); }
   });
 
   // The intent of this page's attempt while it has not reached the bank (after a typing mistake).
