@@ -114,6 +114,7 @@ def test_a_client_may_send_the_buyer_to_stripe_checkout_and_the_return_pays_the_
                         http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
 
     assert created["state"] == "pending" and "/_config/checkout/cs_test_" in created["details"]["redirect-url"]
+    assert created["details"]["redirect-url"].endswith(created["details"]["checkout-session"])
     paid = _pay_on_checkout_page(created["details"]["redirect-url"], CARD_OK)
     assert paid.status_code == 302 and "/providers/stripe/return/" in paid.headers["location"]
     back = buyer.follow(paid.headers["location"])

@@ -270,7 +270,10 @@ class StripeProvider(PaymentProvider):
     # -- rendering --------------------------------------------------------------------------------
     def api_payment_details(self, payment: Payment) -> dict[str, Any]:
         # The core adds ``redirect-url`` (3-D Secure) while the attempt waits for the buyer.
-        return {"payment-intent": payment.provider_reference, "charge": payment.info.get("charge")}
+        details = {"payment-intent": payment.provider_reference, "charge": payment.info.get("charge")}
+        if payment.info.get(CHECKOUT_SESSION):
+            details["checkout-session"] = payment.info[CHECKOUT_SESSION]
+        return details
 
     def payment_pending_render(self, payment: Payment) -> Markup:
         flow = payment.info.get("flow")
