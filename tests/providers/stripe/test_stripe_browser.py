@@ -41,7 +41,8 @@ def server(stripe_api: str, buyer: Buyer) -> Iterator[str]:
 
 @pytest.fixture
 def page(request: pytest.FixtureRequest, server: str) -> Iterator[Any]:
-    context = request.getfixturevalue("chromium").new_context(base_url=server, viewport={"width": 1000, "height": 900}, locale="en-GB")
+    browser = request.getfixturevalue("chromium")  # the page tests' own, shared (imported above)
+    context = browser.new_context(base_url=server, viewport={"width": 1000, "height": 900}, locale="en-GB")
     tab = context.new_page()
     outside: list[str] = []
     tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith("http://127.0.0.1:") else None)
