@@ -20,7 +20,6 @@ class Settings:
     secret_key: str | None
     stripe_api_base: str | None
     paypal_api_base: str | None
-    stripe_js_url: str
     public_url: str
     login_attempts_per_minute: int
     log_format: str
@@ -31,7 +30,7 @@ class Settings:
     # Addresses and CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: none.
     trusted_proxies: tuple[str, ...] = ()
     # Where checkout pages load Stripe.js from; its origin is allowed by the pages' CSP.
-    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_js_url: str = DEFAULT_STRIPE_JS_URL
 
 
 def _from_env() -> Settings:
@@ -43,14 +42,13 @@ def _from_env() -> Settings:
         secret_key=env.get("BOXOFFICE_SECRET_KEY") or None,
         stripe_api_base=env.get("BOXOFFICE_STRIPE_API_BASE") or None,
         paypal_api_base=env.get("BOXOFFICE_PAYPAL_API_BASE") or None,
-        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or DEFAULT_STRIPE_JS_URL,
         public_url=(env.get("BOXOFFICE_PUBLIC_URL") or listen_url(DEFAULT_HOST, DEFAULT_PORT)).rstrip("/"),
         login_attempts_per_minute=int(env.get("BOXOFFICE_LOGIN_ATTEMPTS_PER_MINUTE") or 10),
         log_format=_log_format(env.get("BOXOFFICE_LOG_FORMAT")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         webhook_allowed_hosts=_list(env.get("BOXOFFICE_WEBHOOK_ALLOWED_HOSTS")),
         trusted_proxies=_list(env.get("BOXOFFICE_TRUSTED_PROXIES")),
-        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
+        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or DEFAULT_STRIPE_JS_URL,
     )
 
 

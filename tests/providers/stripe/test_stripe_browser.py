@@ -46,9 +46,12 @@ def page(request: pytest.FixtureRequest, server: str) -> Iterator[Any]:
     tab = context.new_page()
     outside: list[str] = []
     tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith("http://127.0.0.1:") else None)
+    refused: list[str] = []  # what the pages' Content-Security-Policy blocked
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield tab
     context.close()
     assert not outside, f"the page reached beyond loopback: {outside}"
+    assert not refused, f"the Content-Security-Policy refused: {refused}"
 
 
 def place_order(page: Any, regular: int = 1) -> None:
