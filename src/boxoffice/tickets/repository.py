@@ -1,0 +1,124 @@
+"""Queries of tickets and check-in: a ticket by its secret, admissions, and the figures of a list."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func, select, true
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from boxoffice.catalogue.models import Product
+from boxoffice.orders.models import Order, OrderPosition
+from boxoffice.tickets.models import Checkin, CheckInList, check_in_list_products
+from boxoffice.tickets.rules import ScanResult
+
+
+@dataclass(frozen=True)
+class ScannedTicket:
+    position: OrderPosition
+    order_code: str
+    order_status: str
+    product_name: str
+
+
+def ticket_by_secret(session: Session, event_id: int, secret: str) -> ScannedTicket | None:
+    """The position of ``event_id`` whose secret is ``secret`` (one indexed lookup), or None."""
+    row = session.execute(
+        select(OrderPosition, Order.code, Order.status, Product.name)
+        .join(Order, Order.id == OrderPosition.order_id)
+        .join(Product, Product.id == OrderPosition.product_id)
+        .where(OrderPosition.secret == secret, Order.event_id == event_id)
+    ).first()
+    if row is None:
+        return None
+    return ScannedTicket(row[0], row[1], row[2], row[3])
+
+
+def attendee_names(session: Session, position_ids: Collection[int]) -> dict[int, str | None]:
+    if not position_ids:
+        return {}
+    rows = session.execute(
+        select(OrderPosition.id, OrderPosition.attendee_name).where(OrderPosition.id.in_(sorted(position_ids)))
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def list_product_ids(session: Session, check_in_list_id: int) -> set[int]:
+    rows = session.execute(
+        select(check_in_list_products.c.product_id).where(check_in_list_products.c.check_in_list_id == check_in_list_id)
+    ).scalars()
+    return set(rows)
+
+
+def first_admission(session: Session, check_in_list_id: int, position_id: int) -> Checkin | None:
+    return session.execute(
+        select(Checkin)
+        .where(
+            Checkin.check_in_list_id == check_in_list_id,
+            Checkin.position_id == position_id,
+            Checkin.result == ScanResult.OK,
+        )
+        .order_by(Checkin.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _on_list(check_in_list: CheckInList) -> ColumnElement[bool]:
+    """Positions whose product the list admits."""
+    if check_in_list.all_products:
+        return true()
+    chosen = select(check_in_list_products.c.product_id).where(
+        check_in_list_products.c.check_in_list_id == check_in_list.id
+    )
+    return OrderPosition.product_id.in_(chosen)
+
+
+@dataclass(frozen=True)
+class ListFigures:
+    """``admitted`` distinct tickets of ``expected`` valid ones (paid, not canceled, on the list)."""
+
+    admitted: int
+    expected: int
+
+
+def figures(session: Session, check_in_list: CheckInList) -> ListFigures:
+    expected = session.scalar(
+        select(func.count(OrderPosition.id))
+        .join(Order, Order.id == OrderPosition.order_id)
+        .where(
+            Order.event_id == check_in_list.event_id,
+            Order.status == "paid",
+            OrderPosition.canceled.is_(False),
+            _on_list(check_in_list),
+        )
+    )
+    admitted = session.scalar(
+        select(func.count(distinct(Checkin.position_id))).where(
+            Checkin.check_in_list_id == check_in_list.id, Checkin.result == ScanResult.OK
+        )
+    )
+    return ListFigures(int(admitted or 0), int(expected or 0))
+
+
+def admitted_by_product(session: Session, event_id: int) -> list[tuple[str, str, int]]:
+    """(list name, product name, admitted tickets) of every list of the event, for the dashboard."""
+    rows = session.execute(
+        select(CheckInList.name, Product.name, func.count(distinct(Checkin.position_id)))
+        .join(Checkin, Checkin.check_in_list_id == CheckInList.id)
+        .join(OrderPosition, OrderPosition.id == Checkin.position_id)
+        .join(Product, Product.id == OrderPosition.product_id)
+        .where(CheckInList.event_id == event_id, Checkin.result == ScanResult.OK)
+        .group_by(CheckInList.id, CheckInList.name, Product.id, Product.name)
+        .order_by(CheckInList.id, Product.id)
+    ).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def lists_of_event(session: Session, event_id: int) -> Sequence[CheckInList]:
+    return (
+        session.execute(select(CheckInList).where(CheckInList.event_id == event_id).order_by(CheckInList.id))
+        .scalars()
+        .all()
+    )
