@@ -1,13 +1,10 @@
 """The tickets PDF: one page per valid ticket, and QR codes that decode back to the secrets.
 
-The pages are rasterised with poppler's ``pdftoppm`` and read with ``zbarimg`` (Debian's
-poppler-utils and zbar-tools, installed by ``.ci/run``), as a phone at the door would read them.
+The pages are read back as a phone at the door would read them (see ``tickets/pdfread.py``).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,44 +19,12 @@ from boxoffice.orders import service as orders
 from boxoffice.orders.changes import OrderChange, change_order
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.orders.service import LineItem
-from boxoffice.tickets.api import tickets_pdf_of
 from boxoffice.tickets.pdf import TicketPage, event_dates, pages_of, render_tickets
-from components import unavailable
+from boxoffice.tickets.service import tickets_pdf as tickets_pdf_of
 from conftest import make_shop
+from tickets.pdfread import decode_pages, page_texts
 
 ADMIN = "user:admin@acme.example"
-
-
-def _tools() -> tuple[str, str]:
-    pdftoppm, zbarimg = shutil.which("pdftoppm"), shutil.which("zbarimg")
-    if not (pdftoppm and zbarimg):
-        unavailable("needs pdftoppm and zbarimg (apt-get install poppler-utils zbar-tools)")
-    assert pdftoppm and zbarimg
-    return pdftoppm, zbarimg
-
-
-def decode_pages(pdf: bytes, tmp_path: Path) -> list[str]:
-    """The QR code content of each page, in page order (one code per page expected)."""
-    pdftoppm, zbarimg = _tools()
-    source = tmp_path / "tickets.pdf"
-    source.write_bytes(pdf)
-    subprocess.run([pdftoppm, "-r", "100", "-png", str(source), str(tmp_path / "page")], check=True)
-    found = []
-    for image in sorted(tmp_path.glob("page-*.png")):
-        out = subprocess.run([zbarimg, "--quiet", "--raw", str(image)], capture_output=True, text=True, check=False)
-        found.append(out.stdout.strip())
-    return found
-
-
-def page_texts(pdf: bytes, tmp_path: Path) -> list[str]:
-    pdftotext = shutil.which("pdftotext")
-    if pdftotext is None:
-        unavailable("needs pdftotext (apt-get install poppler-utils)")
-    assert pdftotext
-    source = tmp_path / "text.pdf"
-    source.write_bytes(pdf)
-    out = subprocess.run([pdftotext, "-layout", str(source), "-"], capture_output=True, text=True, check=True)
-    return [page for page in out.stdout.split("\f") if page.strip()]
 
 
 def _paid_order(uow: Any, quantity: int) -> int:

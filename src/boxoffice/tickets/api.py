@@ -20,7 +20,7 @@ from boxoffice.api.context import Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, no_client_id, related_id
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
-from boxoffice.errors import Conflict, NotFound
+from boxoffice.errors import NotFound
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse, error_responses
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.openapi import file_responses
@@ -30,7 +30,6 @@ from boxoffice.kit.schemas import ToMany, check_id
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.tickets import service
 from boxoffice.tickets.models import Checkin, CheckInList
-from boxoffice.tickets.pdf import pages_of, render_tickets
 from boxoffice.tickets.repository import attendee_names, figures
 from boxoffice.tickets.rules import ScanResult
 from boxoffice.tickets.schemas import (
@@ -61,14 +60,6 @@ SCAN_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
 # -- the PDF ---------------------------------------------------------------------------------------
 
 
-def tickets_pdf_of(order: Order) -> tuple[bytes, str]:
-    """The PDF of the order's valid tickets and its file name; 409 while the order is not paid."""
-    if order.status != "paid":
-        raise Conflict(f"Order {order.code} is {order.status}: tickets exist once it is paid.", code="order-not-paid")
-    pages = pages_of(order, service.valid_tickets(order))
-    return render_tickets(pages), f"tickets-{order.code}.pdf"
-
-
 def pdf_response(content: bytes, filename: str) -> Response:
     return Response(
         content,
@@ -94,7 +85,7 @@ def tickets_pdf(order_id: ResourceId, call: Reader) -> Response:
             .where(Order.id == order.id)
             .options(selectinload(Order.positions).selectinload(OrderPosition.product))
         ).scalar_one()
-        content, filename = tickets_pdf_of(order)
+        content, filename = service.tickets_pdf(order)
     return pdf_response(content, filename)
 
 

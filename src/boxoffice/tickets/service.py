@@ -15,6 +15,7 @@ from boxoffice.kit.clock import now
 from boxoffice.orders import audit
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.tickets.models import Checkin, CheckInList
+from boxoffice.tickets.pdf import pages_of, render_tickets
 from boxoffice.tickets.repository import ScannedTicket, first_admission, list_product_ids, ticket_by_secret
 from boxoffice.tickets.rules import ScanResult, TicketState, clean_scan, is_valid_ticket, verdict
 
@@ -24,6 +25,16 @@ MAX_ATTENDEE_NAME = 200
 def valid_tickets(order: Order) -> list[OrderPosition]:
     """The positions of ``order`` that are tickets today (paid order, position not canceled)."""
     return [p for p in order.positions if is_valid_ticket(position_canceled=p.canceled, order_status=order.status)]
+
+
+def tickets_pdf(order: Order) -> tuple[bytes, str]:
+    """The PDF of the order's valid tickets and its file name; 409 ``order-not-paid`` before it is paid.
+
+    Reads ``order.positions`` with their products (load them with the order for one query).
+    """
+    if order.status != "paid":
+        raise Conflict(f"Order {order.code} is {order.status}: tickets exist once it is paid.", code="order-not-paid")
+    return render_tickets(pages_of(order, valid_tickets(order))), f"tickets-{order.code}.pdf"
 
 
 # -- check-in lists --------------------------------------------------------------------------------
