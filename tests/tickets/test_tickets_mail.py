@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from background import run_jobs, smtp  # noqa: F401  (fixtures)
 from boxoffice.orders import service as orders
 from boxoffice.orders.service import LineItem
 from conftest import make_shop
