@@ -8,10 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount
+from boxoffice.tickets import qr
 from boxoffice.web import flash
 from boxoffice.web.csrf import CSRF_FIELD, apply_csrf_cookie, csrf_token
 
@@ -68,6 +71,8 @@ _env.filters["amount"] = amount
 _env.filters["when"] = when
 _env.filters["local_input"] = local_input
 _env.globals["CSRF_FIELD"] = CSRF_FIELD
+_env.globals["now"] = now
+_env.globals["qr_svg"] = lambda secret, title="Ticket QR code": Markup(qr.svg(secret, title=title))
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
