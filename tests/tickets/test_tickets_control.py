@@ -76,3 +76,15 @@ def test_a_list_without_a_name_is_refused_next_to_the_field(pages, web_shop) -> 
     pages.login()
     refused = pages.post(BASE, {"name": " ", "all-products": "on"})
     assert refused.status_code == 422 and "A check-in list needs a name." in refused.text
+
+
+def test_the_dashboard_shows_admitted_and_expected_per_list_and_product(pages, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
+    secret = _paid_ticket(uow, web_shop)
+    _paid_ticket(uow, web_shop)
+    pages.login()
+    assert "checkin-figures" not in pages.get("/control/acme/conf/").text, "no lists, no check-in figures"
+    scanner = _create_list(pages)
+    pages.post(scanner + "scan", {"secret": secret})
+    dashboard = text_of(pages.get("/control/acme/conf/").text)
+    assert "Main entrance 1 2" in dashboard
+    assert "Main entrance · Regular: 1" in dashboard

@@ -102,6 +102,19 @@ def figures(session: Session, check_in_list: CheckInList) -> ListFigures:
     return ListFigures(int(admitted or 0), int(expected or 0))
 
 
+@dataclass(frozen=True)
+class CheckinFigures:
+    """The dashboard's check-in figures: per list admitted of expected, and per list and product admitted."""
+
+    lists: list[tuple[CheckInList, ListFigures]]
+    by_product: list[tuple[str, str, int]]
+
+
+def checkin_figures(session: Session, event_id: int) -> CheckinFigures:
+    lists = [(item, figures(session, item)) for item in lists_of_event(session, event_id)]
+    return CheckinFigures(lists, admitted_by_product(session, event_id) if lists else [])
+
+
 def admitted_by_product(session: Session, event_id: int) -> list[tuple[str, str, int]]:
     """(list name, product name, admitted tickets) of every list of the event, for the dashboard."""
     rows = session.execute(
