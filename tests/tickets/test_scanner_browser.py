@@ -20,7 +20,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 
-def test_staff_scan_tickets_and_see_admitted_and_refused_in_big_letters(page, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
+def test_staff_scan_tickets_and_see_admitted_and_refused_in_big_letters(page, web_shop, uow) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     with uow() as s:
         order = orders.place_order(
             s, web_shop.event_id, email="door@example.org", items=[LineItem(web_shop.regular_id, 2)], actor="buyer"
