@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Event, Product
@@ -14,6 +13,7 @@ from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
 from boxoffice.orders.models import Order, OrderPosition
+from boxoffice.outbox.repository import insert_or_skip
 from boxoffice.tickets.models import Checkin, CheckInList
 from boxoffice.tickets.pdf import pages_of, render_tickets
 from boxoffice.tickets.repository import ScannedTicket, first_admission, list_product_ids, ticket_by_secret
@@ -141,25 +141,23 @@ def _record(
 def _admit(session: Session, check_in_list: CheckInList, position_id: int, actor: str) -> Checkin | None:
     """Record the admission; None when another scan admitted this ticket to this list first.
 
-    Without re-entry the unique (list, admitted position) key decides between two doors at the
-    same moment: the later insert waits for the first commit and then fails, inside a savepoint so
-    the refusal can still be recorded in this transaction.
+    Without re-entry the unique (list, admitted position) key decides between two doors at the same
+    moment: ``INSERT … ON CONFLICT DO NOTHING`` makes the later one wait for the first to commit,
+    then insert nothing — one statement, no read-then-write, no aborted transaction.
     """
-    checkin = Checkin(
-        check_in_list_id=check_in_list.id,
-        position_id=position_id,
-        admitted_position_id=None if check_in_list.allow_reentry else position_id,
-        result=ScanResult.OK.value,
-        actor=actor,
-        created_at=now(),
-    )
-    try:
-        with session.begin_nested():
-            session.add(checkin)
-            session.flush()
-    except IntegrityError:
-        return None
-    return checkin
+    if check_in_list.allow_reentry:
+        return _record(session, check_in_list, position_id, ScanResult.OK, actor)
+    values = {
+        "check_in_list_id": check_in_list.id,
+        "position_id": position_id,
+        "admitted_position_id": position_id,
+        "result": ScanResult.OK.value,
+        "actor": actor,
+        "created_at": now(),
+    }
+    new_id = insert_or_skip(session, Checkin, values, unique=["check_in_list_id", "admitted_position_id"])
+    # The row as inserted, for the answer; not added to the session, which would read it back.
+    return None if new_id is None else Checkin(id=new_id, **values)
 
 
 def _already(session: Session, check_in_list: CheckInList, position_id: int) -> TicketRefused:
