@@ -3,7 +3,7 @@
 Orders are bulk-loaded (:mod:`bench.bulkload`: about 1.4 tickets an order, 70 % paid, 10 % pending,
 10 % canceled), then ``boxoffice serve`` answers:
 
-* **scans**: 20 scanners (one connection each, one scan after the other, as door staff work)
+* **scans**: first one scanner alone (what a scan costs), then 20 scanners (one connection each, one scan after the other, as door staff work)
   ``POST /v1/check-in-lists/{id}/checkins`` the tickets in a shuffled order, each ticket once —
   admitted, or refused as unpaid or canceled as the mix has it — plus a share of second scans of
   tickets already in (``already-checked-in``). Latency percentiles per answer.
@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 
 from bench import bulkload, infra
-from bench.load import JSONAPI, Recorder, Stop, latency_summary, run_load
+from bench.load import JSONAPI, Recorder, Scenario, Stop, latency_summary, run_load
 
 SIZES = {
-    "small": {"orders": 10_000, "scanners": 20, "scans": 4_000, "list_reads": 30},
-    "full": {"orders": 70_000, "scanners": 20, "scans": 20_000, "list_reads": 50},
+    "small": {"orders": 10_000, "scanners": 20, "scans": 4_000, "single_scans": 300, "list_reads": 30},
+    "full": {"orders": 70_000, "scanners": 20, "scans": 20_000, "single_scans": 1_000, "list_reads": 50},
 }
 SECOND_SCAN_SHARE = 0.1
 
@@ -72,33 +72,46 @@ def run(size: str, **overrides: int) -> dict[str, Any]:
         )
         main_list, _ = _create_lists(database, catalogue)
         positions = _positions(database)
-        order = rng.sample(positions, min(params["scans"], len(positions)))
+        shuffled = rng.sample(positions, min(params["scans"] + params["single_scans"], len(positions)))
         headers = {"Authorization": f"Bearer {catalogue.token}", "Content-Type": JSONAPI, "Accept": JSONAPI}
         scan_url = f"/v1/check-in-lists/{main_list}/checkins"
-        taken = count()
         scanned: list[int] = []
         answers: Counter[str] = Counter()
 
-        async def scanner(client: httpx.AsyncClient, rec: Recorder) -> None:
-            number = next(taken)
-            if number >= len(order):
-                raise Stop
-            again = scanned and rng.random() < SECOND_SCAN_SHARE
-            position = rng.choice(scanned) if again else order[number]
-            body = {"data": {"type": "checkins", "attributes": {"secret": bulkload.ticket_secret(position)}}}
-            start = time.monotonic()
-            response = await client.post(scan_url, json=body, headers=headers)
-            elapsed = time.monotonic() - start
-            code = "ok" if response.status_code == 201 else response.json()["errors"][0]["code"]
-            answers[code] += 1
-            rec.latencies[f"scan {code}"].append(elapsed)
-            rec.latencies["scan (all)"].append(elapsed)
-            if code == "ok":
-                scanned.append(position)
-            rec.cycle(start)
+        def scanning(tickets: list[int]) -> Scenario:
+            """Scan each of ``tickets`` once, in turn, mixed with second scans of tickets already in."""
+            taken = count()
+
+            async def scanner(client: httpx.AsyncClient, rec: Recorder) -> None:
+                number = next(taken)
+                if number >= len(tickets):
+                    raise Stop
+                again = scanned and rng.random() < SECOND_SCAN_SHARE
+                position = rng.choice(scanned) if again else tickets[number]
+                body = {"data": {"type": "checkins", "attributes": {"secret": bulkload.ticket_secret(position)}}}
+                start = time.monotonic()
+                response = await client.post(scan_url, json=body, headers=headers)
+                elapsed = time.monotonic() - start
+                code = "ok" if response.status_code == 201 else response.json()["errors"][0]["code"]
+                answers[code] += 1
+                rec.latencies[f"scan {code}"].append(elapsed)
+                rec.latencies["scan (all)"].append(elapsed)
+                if code == "ok":
+                    scanned.append(position)
+                rec.cycle(start)
+
+            return scanner
 
         with infra.running_server(database, log_name="checkin") as server:
-            scans = run_load(server.base_url, clients=params["scanners"], scenario=scanner, duration=600)
+            alone = run_load(
+                server.base_url, clients=1, scenario=scanning(shuffled[: params["single_scans"]]), duration=600
+            )
+            scans = run_load(
+                server.base_url,
+                clients=params["scanners"],
+                scenario=scanning(shuffled[params["single_scans"] :]),
+                duration=600,
+            )
             reads: dict[str, list[float]] = {"event lists": [], "one list": [], "checkins page": []}
             with httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client:
                 paths = {
@@ -116,6 +129,7 @@ def run(size: str, **overrides: int) -> dict[str, Any]:
     return {
         **params,
         "tickets": len(positions),
+        "one_scanner_latencies": alone.latencies,
         "scans_per_second": round(scans.cycles_per_second, 1),
         "scan_answers": dict(answers.most_common()),
         "scan_latencies": scans.latencies,
