@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from boxoffice.catalogue.models import Event
+from boxoffice.kit.clock import now
 from boxoffice.orders.changes import OrderChange, change_order
 from boxoffice.orders.service import LineItem, cancel_order, place_order
 from tickets.conftest import Api, World
@@ -291,3 +293,41 @@ def test_buyers_strangers_and_anonymous_callers_may_not_scan(
     api.post(f"/v1/check-in-lists/{list_id}/checkins", status, doc=_scan_document(secret), headers=headers)
     doc = api.get(f"/v1/check-in-lists/{list_id}/checkins", headers=world.headers("admin_x"))
     assert doc["data"] == [], "a refused caller leaves no scan behind"
+
+
+# -- attendee names --------------------------------------------------------------------------------
+
+
+def _attendee_document(position_id: str, name: str | None) -> dict[str, Any]:
+    return {"data": {"type": "order-positions", "id": position_id, "attributes": {"attendee-name": name}}}
+
+
+def test_the_buyer_names_an_attendee_and_the_team_sees_it(api: Api, world: World) -> None:
+    position_id = _positions(api, world, world.order_a)[0]["id"]
+    doc = api.patch(
+        f"/v1/order-positions/{position_id}",
+        200,
+        doc=_attendee_document(position_id, "Grace Hopper"),
+        headers=world.headers("buyer_a"),
+    )
+    assert doc["data"]["attributes"]["attendee-name"] == "Grace Hopper"
+    assert _positions(api, world, world.order_a, "staff_x")[0]["attributes"]["attendee-name"] == "Grace Hopper"
+    api.patch(
+        f"/v1/order-positions/{position_id}",
+        200,
+        doc=_attendee_document(position_id, None),
+        headers=world.headers("staff_x"),
+    )
+    assert _positions(api, world, world.order_a)[0]["attributes"]["attendee-name"] is None
+
+
+def test_another_buyer_cannot_name_the_attendee_and_names_freeze_when_the_event_begins(
+    uow: Any, api: Api, world: World
+) -> None:
+    position_id = _positions(api, world, world.order_a)[0]["id"]
+    document = _attendee_document(position_id, "Mallory")
+    api.patch(f"/v1/order-positions/{position_id}", 404, doc=document, headers=world.headers("buyer_b"))
+    with uow() as s:
+        s.get(Event, world.shop.event_id).date_from = now()
+    refused = api.patch(f"/v1/order-positions/{position_id}", 409, doc=document, headers=world.headers("buyer_a"))
+    assert refused["errors"][0]["code"] == "event-started"

@@ -20,7 +20,7 @@ from boxoffice.api.context import Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, no_client_id, related_id
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
-from boxoffice.errors import NotFound
+from boxoffice.errors import InvalidValue, NotFound
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse, error_responses
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.openapi import file_responses
@@ -28,11 +28,14 @@ from boxoffice.kit.query import Query, QuerySpec, any_of
 from boxoffice.kit.responses import domain_error_response
 from boxoffice.kit.schemas import ToMany, check_id
 from boxoffice.orders.models import Order, OrderPosition
+from boxoffice.orders.schemas import PositionDocument
+from boxoffice.orders.serializers import position_resource
 from boxoffice.tickets import service
 from boxoffice.tickets.models import Checkin, CheckInList
 from boxoffice.tickets.repository import attendee_names, figures
 from boxoffice.tickets.rules import ScanResult
 from boxoffice.tickets.schemas import (
+    AttendeeRequest,
     CheckinCreateRequest,
     CheckinDocument,
     CheckInListDocument,
@@ -87,6 +90,29 @@ def tickets_pdf(order_id: ResourceId, call: Reader) -> Response:
         ).scalar_one()
         content, filename = service.tickets_pdf(order)
     return pdf_response(content, filename)
+
+
+# -- attendees ------------------------------------------------------------------------------------
+
+
+@router.patch(
+    "/v1/order-positions/{position_id}",
+    response_model=PositionDocument,
+    responses=ACTION_ERRORS,
+    summary="Name a ticket's attendee (the order's buyer or the team)",
+    description="Only `attendee-name` changes, until the event begins (409 `event-started`); not on a "
+    "canceled order (409 `order-canceled`) or a canceled position (422).",
+)
+def set_attendee(position_id: ResourceId, payload: AttendeeRequest, call: Writer) -> Response:
+    check_id(payload.data.id, position_id)
+    with call.unit() as tx:
+        position = access.position(tx, position_id)
+        order = position.order
+        if position.canceled:
+            raise InvalidValue("This position is canceled; it has no ticket to name.", parameter="id")
+        name = payload.data.attributes.attendee_name or ""
+        service.set_attendee_names(tx.session, order, {position.id: name}, actor=tx.actor)
+        return tx.respond(JSONAPIResponse(document(position_resource(position, order.currency))))
 
 
 # -- check-in lists --------------------------------------------------------------------------------

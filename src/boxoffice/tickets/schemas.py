@@ -71,6 +71,22 @@ class CheckinCreateRequest(RequestDocument):
     data: CheckinCreateData
 
 
+class AttendeeAttributes(Attributes):
+    attendee_name: Annotated[str, Field(max_length=200)] | None = Field(
+        description="The ticket's attendee; empty or null removes the name."
+    )
+
+
+class AttendeeData(ResourceData):
+    type: Literal["order-positions"]
+    id: str
+    attributes: AttendeeAttributes
+
+
+class AttendeeRequest(RequestDocument):
+    data: AttendeeData
+
+
 class ListAttributes(Attributes):
     name: str
     all_products: bool
