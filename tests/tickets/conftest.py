@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from api.conftest import Api, World, api, app, make_world, world  # noqa: F401  (fixtures shared with the API tests)
-from background import run_jobs, smtp  # noqa: F401  (fixtures of the mail tests)
+from background import pg, run_jobs, smtp  # noqa: F401  (fixtures of the mail and concurrency tests)
 from boxoffice.orders import service as orders
 from web.conftest import load_order, pages, web_shop  # noqa: F401  (fixtures of the page tests)
 

@@ -14,18 +14,9 @@ from boxoffice.orders import service as orders
 from boxoffice.orders.service import LineItem
 from boxoffice.tickets import service as tickets
 from boxoffice.tickets.models import Checkin, CheckInList
-from components import postgres_url
 from conftest import make_shop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres-concurrency")]
-
-
-@pytest.fixture
-def pg(database_url: str) -> str:
-    postgres_url()
-    if not database_url.startswith("postgresql"):
-        pytest.fail("BOXOFFICE_TEST_DATABASE_URL is set but the test database is not PostgreSQL")
-    return database_url
 
 
 @pytest.mark.parametrize("doors", [2, 20])
