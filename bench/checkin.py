@@ -7,6 +7,8 @@ Orders are bulk-loaded (:mod:`bench.bulkload`: about 1.4 tickets an order, 70 % 
   ``POST /v1/check-in-lists/{id}/checkins`` the tickets in a shuffled order, each ticket once —
   admitted, or refused as unpaid or canceled as the mix has it — plus a share of second scans of
   tickets already in (``already-checked-in``). Latency percentiles per answer.
+* **the PDF**: an order of 10 tickets rendered in process (``boxoffice.tickets.pdf``), first and
+  following renders (the first loads and subsets the font).
 * **lists**: ``GET /v1/events/{id}/check-in-lists`` (two lists, each counting admitted and expected
   tickets over all positions), ``GET /v1/check-in-lists/{id}`` and the newest page of
   ``GET /v1/check-in-lists/{id}/checkins``, one after the other, after the scans.
@@ -55,6 +57,33 @@ def _positions(database: infra.Database) -> list[int]:
 
     with db.unit_of_work(database.url) as session:
         return list(session.execute(text("SELECT id FROM order_positions ORDER BY id")).scalars())
+
+
+def pdf_timings(tickets: int = 10, runs: int = 10) -> dict[str, float]:
+    """Milliseconds to render an order of ``tickets`` tickets: the first render, then median and max."""
+    from boxoffice.kit.codes import new_ticket_secret
+    from boxoffice.tickets.pdf import TicketPage, render_tickets
+
+    pages = [
+        TicketPage(
+            "Benchmark Conference",
+            "2031-05-04 18:00 to 23:00 CEST",
+            "Hall 7",
+            "Regular",
+            f"Attendee {n}",
+            "49.00 EUR",
+            "ABCDE",
+            new_ticket_secret(),
+        )
+        for n in range(tickets)
+    ]
+    times = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        render_tickets(pages)
+        times.append((time.perf_counter() - start) * 1000)
+    rest = sorted(times[1:])
+    return {"first_ms": round(times[0], 1), "median_ms": round(rest[len(rest) // 2], 1), "max_ms": round(rest[-1], 1)}
 
 
 def run(size: str, **overrides: int) -> dict[str, Any]:
@@ -135,6 +164,7 @@ def run(size: str, **overrides: int) -> dict[str, Any]:
         "scan_latencies": scans.latencies,
         "transport_errors": scans.errors,
         "list_latencies": {name: latency_summary(values) for name, values in reads.items()},
+        "pdf_10_tickets": pdf_timings(),
         "admitted": figures["checkin-count"],
         "expected": figures["position-count"],
     }

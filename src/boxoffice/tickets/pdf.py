@@ -21,8 +21,10 @@ from boxoffice.kit.money import format_amount
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.tickets import qr
 
-# A Unicode font for attendee names in any script; Debian's fonts-dejavu-core (present wherever
-# chromium is). Without it the built-in Helvetica is used and characters outside Latin-1 become "?".
+# Text that fits Latin-1 is set in the PDF's built-in Helvetica, which costs nothing to load. Other
+# text (an attendee called Łukasz) needs a Unicode font, parsed and subset per document (several
+# times slower): Debian's fonts-dejavu-core, present wherever chromium is. Without it, characters
+# outside Latin-1 become "?".
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
@@ -95,13 +97,21 @@ def pages_of(order: Order, positions: Sequence[OrderPosition]) -> list[TicketPag
     ]
 
 
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _TicketPDF(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, *, unicode: bool) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.set_auto_page_break(False)
         self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
         self.set_creator("boxoffice")
-        fonts = _font_files()
+        fonts = _font_files() if unicode else None
         if fonts is not None:
             self.add_font("Ticket", "", str(fonts[0]))
             self.add_font("Ticket", "B", str(fonts[1]))
@@ -133,7 +143,10 @@ class _TicketPDF(FPDF):
 
 def render_tickets(pages: Sequence[TicketPage]) -> bytes:
     """The PDF with one page per ticket, in the order given."""
-    pdf = _TicketPDF()
+    texts = [
+        value for page in pages for value in (page.event_name, page.when, page.location, page.product, page.attendee)
+    ]
+    pdf = _TicketPDF(unicode=not all(_latin1(text) for text in texts))
     pdf.set_title(f"Tickets {pages[0].order_code}" if pages else "Tickets")
     for number, ticket in enumerate(pages, start=1):
         pdf.add_page()
