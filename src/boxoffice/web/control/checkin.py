@@ -22,7 +22,7 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, NotFound
 from boxoffice.tickets import service as tickets
 from boxoffice.tickets.models import CheckInList
-from boxoffice.tickets.repository import figures, lists_of_event
+from boxoffice.tickets.repository import admitted_count, figures, lists_of_event
 from boxoffice.tickets.rules import ScanResult
 from boxoffice.web.control.panel import Panel, open_panel
 from boxoffice.web.flash import redirect
@@ -99,6 +99,7 @@ def _list_of(session: Session, panel: Panel, list_id: int) -> CheckInList:
 def _scanner_page(
     request: Request, session: Session, panel: Panel, check_in_list: CheckInList, result: dict[str, Any] | None = None
 ) -> Response:
+    # The expected count reads every ticket of the event: on the page, not after every scan.
     context = {"panel": panel, "list": check_in_list, "figures": figures(session, check_in_list), "result": result}
     return render(request, "control/scanner.html", context)
 
@@ -121,7 +122,6 @@ def scan(request: Request, organizer: str, event: str, list_id: int, form: Form)
         scanned = tickets.scan(session, check_in_list, text(form, "secret"), actor=panel.principal.actor)
         ticket = scanned.ticket
         outcome = ScanResult(scanned.checkin.result)
-        counts = figures(session, check_in_list)
         result = {
             "result": outcome.value,
             "ok": outcome is ScanResult.OK,
@@ -130,8 +130,7 @@ def scan(request: Request, organizer: str, event: str, list_id: int, form: Form)
             "attendee": ticket.position.attendee_name if ticket else None,
             "product": ticket.product_name if ticket else None,
             "order": ticket.order_code if ticket else None,
-            "admitted": counts.admitted,
-            "expected": counts.expected,
+            "admitted": admitted_count(session, check_in_list),
         }
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(result, headers={"Cache-Control": "no-store"})

@@ -20,8 +20,7 @@
       who = data.product + (data.attendee ? " · " + data.attendee : "") + " · order " + data.order;
     }
     result.querySelector("[data-who]").textContent = who;
-    box.querySelector("[data-admitted]").textContent = data.admitted;
-    box.querySelector("[data-expected]").textContent = data.expected;
+    if (data.admitted !== undefined) { box.querySelector("[data-admitted]").textContent = data.admitted; }
   }
 
   function submit(code) {
@@ -33,8 +32,7 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(show)
       .catch(function (status) {
-        show({ ok: false, headline: "Not checked", reason: "The scan did not reach the server (" + status + "). Try again.",
-               admitted: box.querySelector("[data-admitted]").textContent, expected: box.querySelector("[data-expected]").textContent });
+        show({ ok: false, headline: "Not checked", reason: "The scan did not reach the server (" + status + "). Try again." });
       })
       .then(function () { busy = false; input.value = ""; input.focus(); });
   }
@@ -70,8 +68,7 @@
         }
         look();
       }).catch(function (err) {
-        show({ ok: false, headline: "No camera", reason: String(err), admitted: box.querySelector("[data-admitted]").textContent,
-               expected: box.querySelector("[data-expected]").textContent });
+        show({ ok: false, headline: "No camera", reason: String(err) });
       });
     });
   }
