@@ -21,6 +21,8 @@
     }
     result.querySelector("[data-who]").textContent = who;
     if (data.admitted !== undefined) { box.querySelector("[data-admitted]").textContent = data.admitted; }
+    // A phone at the door buzzes once for in, three times for no.
+    if (navigator.vibrate) { navigator.vibrate(data.ok ? 80 : [150, 80, 150, 80, 150]); }
   }
 
   function submit(code) {
@@ -36,6 +38,14 @@
       })
       .then(function () { busy = false; input.value = ""; input.focus(); });
   }
+
+  // A barcode scanner types wherever the focus is: keys pressed outside a field go to the code field.
+  document.addEventListener("keydown", function (e) {
+    var target = e.target;
+    if (target === input || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) { return; }
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) { return; }
+    input.focus();
+  });
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
