@@ -7,11 +7,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
 
 from boxoffice.catalogue.models import Event
+from boxoffice.cli import app as cli
 from boxoffice.kit.clock import now
 from boxoffice.orders.changes import OrderChange, change_order
 from boxoffice.orders.service import LineItem, cancel_order, place_order
+from boxoffice.tickets.models import CheckInList
 from tickets.conftest import Api, World
 
 Paid = Callable[[int], None]
@@ -331,3 +335,13 @@ def test_another_buyer_cannot_name_the_attendee_and_names_freeze_when_the_event_
         s.get(Event, world.shop.event_id).date_from = now()
     refused = api.patch(f"/v1/order-positions/{position_id}", 409, doc=document, headers=world.headers("buyer_a"))
     assert refused["errors"][0]["code"] == "event-started"
+
+
+def test_the_demo_brings_one_check_in_list_however_often_it_runs(database_url: str, uow: Any) -> None:
+    for _ in range(2):
+        assert CliRunner().invoke(cli, ["demo"]).exit_code == 0
+    with uow() as s:
+        lists = s.scalars(select(CheckInList)).all()
+        assert [(item.name, item.all_products, item.allow_reentry) for item in lists] == [
+            ("Main entrance", True, False)
+        ]

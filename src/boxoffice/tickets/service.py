@@ -16,7 +16,13 @@ from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.outbox.repository import insert_or_skip
 from boxoffice.tickets.models import Checkin, CheckInList
 from boxoffice.tickets.pdf import pages_of, render_tickets
-from boxoffice.tickets.repository import ScannedTicket, first_admission, list_product_ids, ticket_by_secret
+from boxoffice.tickets.repository import (
+    ScannedTicket,
+    first_admission,
+    list_product_ids,
+    lists_of_event,
+    ticket_by_secret,
+)
 from boxoffice.tickets.rules import ScanResult, TicketState, clean_scan, is_valid_ticket, verdict
 
 MAX_ATTENDEE_NAME = 200
@@ -71,6 +77,12 @@ def create_list(
     session.add(check_in_list)
     session.flush()
     return check_in_list
+
+
+def default_list(session: Session, event: Event) -> CheckInList:
+    """The event's first check-in list; a "Main entrance" for every product, once, when it has none."""
+    existing = lists_of_event(session, event.id)
+    return existing[0] if existing else create_list(session, event, name="Main entrance")
 
 
 def update_list(
