@@ -1,6 +1,7 @@
 """``assert_jsonapi(document)``: check a response document against the JSON:API project's schema.
 
-The schema is the JSON:API project's, copied next to this file (a fresh clone has no ``../shared``). Its catch-all
+The schema is the tests' own copy of the JSON:API project's response schema
+(``tests/jsonapi-1.0-response-schema.json``), so a clone anywhere passes. Its catch-all
 ``patternProperties`` key ``""`` is read as ``".*"`` (some validators skip an empty pattern).
 The validator is ``jsonschema_rs`` (installed with schemathesis); the pure-Python ``jsonschema``
 package is used instead when it is the one installed.
