@@ -88,3 +88,22 @@ def test_the_dashboard_shows_admitted_and_expected_per_list_and_product(pages, w
     dashboard = text_of(pages.get("/control/acme/conf/").text)
     assert "Main entrance 1 2" in dashboard
     assert "Main entrance · Regular: 1" in dashboard
+
+
+def test_a_ticket_that_does_not_scan_is_found_by_order_code_or_name_and_checked_in(pages, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        order = orders.place_order(
+            s, web_shop.event_id, email="door@example.org", items=[LineItem(web_shop.regular_id, 2)], actor="buyer"
+        )
+        orders.mark_paid(s, order.id, actor="user:admin@acme.example")
+        order.positions[1].attendee_name = "Grace Brewster Hopper"
+        code, secret = order.code, order.positions[1].secret
+    pages.login()
+    scanner = _create_list(pages)
+    by_code = pages.get(scanner, params={"q": code.lower()})
+    assert by_code.text.count('name="secret" value=') == 2
+    by_name = pages.get(scanner, params={"q": "brew"})
+    assert by_name.text.count('name="secret" value=') == 1 and f'value="{secret}"' in by_name.text
+    assert "No ticket found" in pages.get(scanner, params={"q": "nobody"}).text
+    admitted = pages.post(scanner + "scan", {"secret": secret})
+    assert 'class="scan-result ok"' in admitted.text and "Grace Brewster Hopper" in admitted.text

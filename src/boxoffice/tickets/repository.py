@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import distinct, func, select, true
+from sqlalchemy import distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -43,6 +43,35 @@ def attendee_names(session: Session, position_ids: Collection[int]) -> dict[int,
         select(OrderPosition.id, OrderPosition.attendee_name).where(OrderPosition.id.in_(sorted(position_ids)))
     )
     return {row[0]: row[1] for row in rows}
+
+
+SEARCH_LIMIT = 20
+
+
+def search_tickets(session: Session, event_id: int, term: str) -> list[ScannedTicket]:
+    """Live tickets of the event by order code (exact) or attendee name (start of any word, any
+    case), for the door when a code does not scan; at most :data:`SEARCH_LIMIT`."""
+    term = term.strip()
+    if len(term) < 2:
+        return []
+    pattern = term.lower()
+    rows = session.execute(
+        select(OrderPosition, Order.code, Order.status, Product.name)
+        .join(Order, Order.id == OrderPosition.order_id)
+        .join(Product, Product.id == OrderPosition.product_id)
+        .where(
+            Order.event_id == event_id,
+            OrderPosition.canceled.is_(False),
+            or_(
+                Order.code == term.upper(),
+                func.lower(OrderPosition.attendee_name).startswith(pattern, autoescape=True),
+                func.lower(OrderPosition.attendee_name).contains(" " + pattern, autoescape=True),
+            ),
+        )
+        .order_by(Order.code, OrderPosition.id)
+        .limit(SEARCH_LIMIT)
+    ).all()
+    return [ScannedTicket(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def list_product_ids(session: Session, check_in_list_id: int) -> set[int]:

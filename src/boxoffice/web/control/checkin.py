@@ -22,7 +22,7 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, NotFound
 from boxoffice.tickets import service as tickets
 from boxoffice.tickets.models import CheckInList
-from boxoffice.tickets.repository import admitted_count, figures, lists_of_event
+from boxoffice.tickets.repository import admitted_count, figures, lists_of_event, search_tickets
 from boxoffice.tickets.rules import ScanResult
 from boxoffice.web.control.panel import Panel, open_panel
 from boxoffice.web.flash import redirect
@@ -100,7 +100,11 @@ def _scanner_page(
     request: Request, session: Session, panel: Panel, check_in_list: CheckInList, result: dict[str, Any] | None = None
 ) -> Response:
     # The expected count reads every ticket of the event: on the page, not after every scan.
-    context = {"panel": panel, "list": check_in_list, "figures": figures(session, check_in_list), "result": result}
+    term = request.query_params.get("q", "").strip()
+    context = {
+        "panel": panel, "list": check_in_list, "figures": figures(session, check_in_list), "result": result,
+        "term": term, "found": search_tickets(session, panel.event.id, term) if term else [],
+    }
     return render(request, "control/scanner.html", context)
 
 
