@@ -19,7 +19,7 @@ from conftest import make_shop
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres-concurrency")]
 
 
-@pytest.mark.parametrize("doors", [2, 20])
+@pytest.mark.parametrize("doors", [2, 10])
 def test_doors_scanning_one_ticket_at_the_same_moment_admit_it_once(pg, uow, doors: int) -> None:  # type: ignore[no-untyped-def]
     with uow() as s:
         shop = make_shop(s)
@@ -30,7 +30,8 @@ def test_doors_scanning_one_ticket_at_the_same_moment_admit_it_once(pg, uow, doo
         secret = order.positions[0].secret
         event = s.get(Event, shop.event_id)
         list_id = tickets.create_list(s, event, name="Doors").id
-    barrier = Barrier(doors)
+    # A door that cannot start (no connection left on a shared server) breaks the barrier: fail, not hang.
+    barrier = Barrier(doors, timeout=60)
 
     def scan(door: int) -> str:
         with uow() as s:
