@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, make_url, select
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from boxoffice.config import get_settings
@@ -164,6 +165,39 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_LOCKED = "boxoffice.locked-rows"
+
+
+def lock_row(session: Session, model: type[Any], row_id: int) -> Any:
+    """The row ``row_id`` of ``model`` locked for the rest of the transaction (``SELECT … FOR UPDATE``),
+    or None. Each row is locked — and read — once per transaction: a row this transaction already
+    locked outside any savepoint is returned as the session holds it, since nobody else can have
+    changed it since. (A lock taken inside a savepoint is not remembered: PostgreSQL releases it
+    when the savepoint rolls back.)"""
+    key = identity_key(model, row_id)
+    if key in session.info.get(_LOCKED, ()):
+        held = session.identity_map.get(key)
+        if held is not None:
+            return held
+    row = session.execute(
+        select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is not None and not session.in_nested_transaction():
+        session.info.setdefault(_LOCKED, set()).add(key)
+    return row
+
+
+def loaded(session: Session, model: type[Any], row_id: int) -> Any:
+    """The row as this session already holds it, or None (no query)."""
+    return session.identity_map.get(identity_key(model, row_id))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
 
 
 def missing_database(url: str | None = None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,7 +34,9 @@ def test_listen_url_is_where_a_browser_on_this_machine_reaches_serve(host: str, 
     assert config.listen_url(host, port) == url
 
 
-def test_serve_makes_links_follow_its_port(no_public_url: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_makes_links_follow_its_port(
+    database_url: str, no_public_url: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started: dict[str, Any] = {}
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: started.update(kwargs))
     result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
@@ -42,7 +45,9 @@ def test_serve_makes_links_follow_its_port(no_public_url: None, monkeypatch: pyt
     assert config.get_settings().public_url == "http://127.0.0.1:8123"
 
 
-def test_an_explicit_public_url_wins_over_the_port(no_public_url: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_explicit_public_url_wins_over_the_port(
+    database_url: str, no_public_url: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BOXOFFICE_PUBLIC_URL", "https://tickets.example.org/")
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: None)
     CliRunner().invoke(cli, ["serve", "--port", "8123"])
@@ -64,14 +69,12 @@ def test_order_page_and_3d_secure_redirect_use_the_public_url(
 
 
 def test_serve_with_several_workers_shares_metrics_through_a_folder_it_cleans_up(
-    no_public_url: None, monkeypatch: pytest.MonkeyPatch
+    database_url: str, no_public_url: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     seen: dict[str, Any] = {}
 
     def run(*args: Any, **kwargs: Any) -> None:
-        import os
-
         seen["dir"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
         seen["existed"] = os.path.isdir(seen["dir"])
 
@@ -82,3 +85,4 @@ def test_serve_with_several_workers_shares_metrics_through_a_folder_it_cleans_up
     from pathlib import Path
 
     assert not Path(seen["dir"]).exists()
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ

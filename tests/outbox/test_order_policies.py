@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice.errors import InvalidValue
-from boxoffice.orders.policies import (
+from boxoffice.catalogue.policies import (
     DEFAULT_REMINDER_HOURS,
     MAX_REMINDER_HOURS,
     LatePaymentPolicy,
@@ -18,6 +17,7 @@ from boxoffice.orders.policies import (
     reminder_due,
     reminder_hours,
 )
+from boxoffice.errors import InvalidValue
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from background import run_jobs  # noqa: F401  (a fixture)
 from boxoffice.accounts.auth import issue_user_token
 from boxoffice.accounts.models import Membership, User
 from boxoffice.accounts.service import hash_password
@@ -114,3 +115,9 @@ def app() -> FastAPI:
 @pytest.fixture
 def http(uow: Any, app: FastAPI, database_url: str) -> Http:
     return Http(TestClient(app), uow)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_after_commit(run_jobs: Any) -> None:  # noqa: F811
+    """Queued jobs run right after their commit, as under ``boxoffice serve``: a callback's events are
+    processed by the ``inbox.process`` job once the callback is answered."""

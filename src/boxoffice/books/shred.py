@@ -32,6 +32,7 @@ from boxoffice.jobs import service as jobs
 from boxoffice.jobs.models import Job
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import AuditEntry, Order, OrderPosition
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.providers.banktransfer.service import shred_bank_data
@@ -148,7 +149,6 @@ def start_shred(
         total=plan.orders,
     )
     if background:
-        from boxoffice.books import tasks  # noqa: F401  (registers the task in this process)
         from boxoffice.outbox.service import enqueue
 
         enqueue(session, JOB_KIND, {"job_id": job.id}, dedupe_key=f"{JOB_KIND}:{job.id}")
@@ -326,7 +326,7 @@ def shred_orders(
         if shredded:
             counts.orders += 1
             scope = "payment details and buyer data" if include_orders else "payment details"
-            audit.record(session, order, actor, "order.shredded", scope=scope, **shredded)
+            audit.record(session, order, actor, Action.ORDER_SHREDDED, scope=scope, **shredded)
     return counts
 
 

@@ -2,7 +2,7 @@
 
 An event's ``settings`` object holds its policies under dasherized names; each module that reads a
 setting documents it (deadlines: :mod:`boxoffice.orders.service`, reminders and late payments:
-:mod:`boxoffice.orders.policies`, cancellations: :mod:`boxoffice.orders.cancellation`, changes:
+:mod:`boxoffice.catalogue.policies`, cancellations: :mod:`boxoffice.orders.cancellation`, changes:
 :mod:`boxoffice.orders.changes`). Every setting is registered in :data:`SETTINGS` with the check of
 its value, so a typo is refused instead of silently doing nothing.
 """
@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from boxoffice.catalogue.policies import check_settings as check_policies
 from boxoffice.errors import InvalidValue
 from boxoffice.kit.money import parse_amount, parse_percent
-from boxoffice.orders.policies import check_settings as check_policies
 
 SETTINGS_POINTER = "/data/attributes/settings"
 MAX_EXPIRY_MINUTES = 60 * 24 * 365
@@ -69,7 +69,7 @@ def _choice(*choices: str) -> Check:
 
 
 def _policy(value: Any, currency: str) -> str | None:
-    return None  # checked by boxoffice.orders.policies.check_settings
+    return None  # checked by boxoffice.catalogue.policies.check_settings
 
 
 SETTINGS: dict[str, Check] = {

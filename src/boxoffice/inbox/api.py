@@ -1,19 +1,22 @@
 """``POST /v1/webhooks/{provider}``: provider callbacks, verified by the provider and stored once.
 
 The answer comes as soon as the events are stored (2xx), so providers do not time out and resend;
-each new event is then processed by id in a transaction of its own, after the response.
+each new event is queued as an ``inbox.process`` job in the same transaction (outbox), and processed
+by id in a transaction of its own once that commits — by the job runner, not the web request.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
-from boxoffice.inbox.service import Received, process_event, receive
+from boxoffice.inbox.service import Received, receive
+from boxoffice.inbox.tasks import PROCESS
 from boxoffice.kit.responses import JSONAPIResponse, domain_error_response, error_response, http_error
+from boxoffice.outbox.service import enqueue
 
 router = APIRouter(tags=["webhooks"])
 
@@ -29,7 +32,7 @@ MAX_BODY_BYTES = 1_000_000
         "Each event is stored once by its provider event id: a replay answers 200 and changes nothing."
     ),
 )
-async def receive_webhook(provider: str, request: Request, background: BackgroundTasks) -> Response:
+async def receive_webhook(provider: str, request: Request) -> Response:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error_response([http_error(413, "A provider event is at most 1 MB.")], 413)
@@ -38,9 +41,6 @@ async def receive_webhook(provider: str, request: Request, background: Backgroun
     except DomainError as exc:
         # Rendered here, not by the app's handler, so the answer does not depend on app wiring.
         return domain_error_response(exc)
-    for item in received:
-        if item.new:
-            background.add_task(process_event, item.event_id)
     new = sum(1 for item in received if item.new)
     return JSONAPIResponse({"meta": {"received": new, "duplicates": len(received) - new}}, status_code=200)
 
@@ -48,7 +48,11 @@ async def receive_webhook(provider: str, request: Request, background: Backgroun
 async def _store(provider: str, headers: dict[str, str], body: bytes) -> list[Received]:
     def store() -> list[Received]:
         with unit_of_work() as session:
-            return receive(session, provider, headers, body)
+            received = receive(session, provider, headers, body)
+            for item in received:
+                if item.new:
+                    enqueue(session, PROCESS, {"event_id": item.event_id}, dedupe_key=f"inbox-event:{item.event_id}")
+            return received
 
     # The database work is blocking: off the event loop, like every plain ``def`` endpoint.
     return await run_in_threadpool(store)

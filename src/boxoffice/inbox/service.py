@@ -4,8 +4,8 @@ Two ways in, one code path:
 
 * over HTTP (``POST /v1/webhooks/{provider}``, :mod:`boxoffice.inbox.api`): :func:`receive` verifies
   and stores in the request's transaction, the request commits and answers 2xx, then
-  :func:`process_event` applies each new event in a transaction of its own (today a background task
-  after the response; a job when the queue is there). :func:`sweep_unprocessed` catches up on
+  :func:`process_event` applies each new event in a transaction of its own (an ``inbox.process`` job
+  queued with the events, :mod:`boxoffice.inbox.tasks`). :func:`sweep_unprocessed` catches up on
   whatever was left ``received`` (a crash, a row that was not there yet, a passing outage).
 * in process (:func:`deliver`): a provider living in our own process (the sandbox processor) hands
   its signed callback over directly; it is verified, stored and processed by the same functions,
@@ -166,7 +166,7 @@ def deliver(session: Session, provider: str, headers: Mapping[str, str], body: b
 def process_event(event_id: int, *, uow: UnitOfWork = unit_of_work) -> str:
     """Apply stored event ``event_id`` in a transaction of its own; returns its state afterwards.
 
-    The entry point for a job (or a background task) after a callback was answered.
+    The entry point of the ``inbox.process`` job after a callback was answered.
     """
     with uow() as session:
         return handle(session, event_id).state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from boxoffice.errors import IllegalTransition
 
@@ -22,3 +23,11 @@ class StateMachine:
         """Raise :class:`IllegalTransition` naming both states unless ``current → target`` is allowed."""
         if not self.can(current, target):
             raise IllegalTransition(self.kind, current, target)
+
+    def move(self, obj: Any, target: str, *, attribute: str = "state") -> str:
+        """Move ``obj`` (a payment, a refund…) to ``target`` if the table allows it; return the state it
+        left. The one way state columns are written, so no move can skip the table."""
+        current = getattr(obj, attribute)
+        self.check(current, target)
+        setattr(obj, attribute, target)
+        return str(current)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from boxoffice.orders.actions import Action
+
 
 class Audience(StrEnum):
     BUYER = "buyer"
@@ -29,7 +31,7 @@ TEMPLATES: dict[str, Audience] = {
 }
 
 # Actions whose cause is "the n-th time this happened to the order" rather than a payment or refund.
-COUNTED_ACTIONS = frozenset({"order.paid"})
+COUNTED_ACTIONS = frozenset({Action.ORDER_PAID})
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class MailIntent:
 
 
 def mails_for(
-    action: str,
+    action: Action,
     data: Mapping[str, Any],
     *,
     order_status: str,
@@ -58,24 +60,24 @@ def mails_for(
     """
     payment = data.get("payment")
     refund = data.get("refund")
-    if action == "order.placed":
+    if action == Action.ORDER_PLACED:
         # A free order is paid in the same breath; its "paid" mail says all there is to say.
         return (MailIntent("order-placed", "placed"),) if order_total > 0 else ()
-    if action == "order.paid":
+    if action == Action.ORDER_PAID:
         return (MailIntent("order-paid", f"paid#{occurrence}"),)
-    if action == "payment.pending" and payment:
+    if action == Action.PAYMENT_PENDING and payment:
         return (MailIntent("payment-pending", f"payment:{payment}", {"payment": payment}),)
-    if action == "payment.failed" and payment and order_status == "pending":
+    if action == Action.PAYMENT_FAILED and payment and order_status == "pending":
         # Only while the buyer can still pay; a failed attempt on a paid or closed order is no news to them.
         return (MailIntent("payment-failed", f"payment:{payment}", {"payment": payment}),)
-    if action == "refund.done" and refund:
+    if action == Action.REFUND_DONE and refund:
         return (MailIntent("refund-done", f"refund:{refund}", {"refund": refund}),)
-    if action == "order.overpaid" and payment:
+    if action == Action.ORDER_OVERPAID and payment:
         context = {"payment": payment, "overpaid_by": data.get("overpaid_by")}
         return (MailIntent("order-overpaid", f"payment:{payment}", context),)
-    if action == "order.quota-exceeded" and payment:
+    if action == Action.ORDER_QUOTA_EXCEEDED and payment:
         return (MailIntent("quota-exceeded", f"payment:{payment}", {"payment": payment}),)
-    if action == "refund.external" and refund:
+    if action == Action.REFUND_EXTERNAL and refund:
         return (MailIntent("refund-external", f"refund:{refund}", {"refund": refund}),)
     return ()
 

@@ -11,12 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.accounts.auth import issue_order_token
 from boxoffice.api import access
-from boxoffice.api.context import Call, OpenWriter, Reader, Tx, Writer
+from boxoffice.api.context import OpenWriter, Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
@@ -27,9 +28,11 @@ from boxoffice.kit.clock import now
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec, any_of, boolean, text
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import cancellation
 from boxoffice.orders import service as orders
 from boxoffice.orders.models import AuditEntry, Order, OrderPosition
+from boxoffice.orders.rules import order_page_path
 from boxoffice.orders.schemas import (
     AuditEntryListDocument,
     CancelRequest,
@@ -53,11 +56,9 @@ from boxoffice.orders.serializers import (
     position_resource,
 )
 from boxoffice.payments import refunding
-from boxoffice.payments.rules import RefundSource
 from boxoffice.payments.schemas import check_recording_provider
 from boxoffice.payments.serializers import PAYMENT_FIELDS, REFUND_FIELDS
 from boxoffice.providers.registry import IMPLICIT, provider_for
-from boxoffice.web.orderview import order_path
 
 router = APIRouter(tags=["orders"], default_response_class=JSONAPIResponse)
 
@@ -137,7 +138,8 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
         product_id = related_id(position.product, "Product", pointer)
         items.append(orders.LineItem(product_id, position.quantity))
     with call.unit() as tx:
-        event = tx.session.get(Event, event_id)
+        # With its organizer: the buyer's order page link names it.
+        event = tx.session.get(Event, event_id, options=[joinedload(Event.organizer)])
         if event is None:
             raise NotFound(f"Event {event_id} does not exist.", pointer=event_pointer)
         _check_payment_mode(tx, event, attrs.payment_mode)
@@ -154,7 +156,7 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
             raise InvalidValue("'free' is only for orders with nothing to pay.", pointer=MODE_POINTER)
         meta = {
             "access-token": issue_order_token(tx.session, order.id, order.code),
-            "order-page": get_settings().public_url + order_path(order),
+            "order-page": get_settings().public_url + order_page_path(order),
         }
         response = order_response(tx, order, query, status_code=201, **meta)
         response.headers["Location"] = f"/v1/orders/{order.id}"
@@ -291,46 +293,30 @@ def cancel(
     order_id: ResourceId, call: Writer, query: OrderQuery, payload: Annotated[CancelRequest | None, Body()] = None
 ) -> Response:
     attrs = payload.data.attributes if payload else None
-    with call.unit() as tx:
+
+    def write(tx: Tx) -> list[int]:
         if tx.principal.kind == "buyer" and tx.principal.order_id == order_id:
             # The buyer cancels their own order within the event's rules, at the event's fee.
             access.order(tx, order_id, buyer=True)
-            result = cancellation.cancel_and_write_refunds(
-                tx.session,
-                order_id,
-                actor=tx.actor,
-                fee_rule=cancellation.buyer_fee_rule(tx.session, order_id),
-                source=RefundSource.BUYER,
-                comment="canceled by the buyer",
-            )
-            if not result.refund_ids:
-                return tx.respond(order_response(tx, access.order(tx, order_id, buyer=True), query))
-        else:
-            order = access.order(tx, order_id, admin=True)
-            fee = (
-                money(attrs.cancellation_fee, order.currency, pointer="/data/attributes/cancellation-fee")
-                if attrs is not None and attrs.cancellation_fee is not None
-                else None
-            )
-            result = cancellation.cancel_and_write_refunds(
-                tx.session,
-                order.id,
-                actor=tx.actor,
-                fee_rule=cancellation.FeeRule.parse(fee, attrs.cancellation_fee_percent if attrs else None),
-                refund=attrs.refund if attrs is not None else True,
-                comment=attrs.comment if attrs is not None else None,
-            )
-            if not result.refund_ids:
-                return tx.respond(order_response(tx, order, query))
-    return _execute_refunds_then_answer(call, order_id, result.refund_ids, query)
+            return cancellation.buyer_cancel_and_write_refunds(tx.session, order_id, actor=tx.actor).refund_ids
+        order = access.order(tx, order_id, admin=True)
+        fee = (
+            money(attrs.cancellation_fee, order.currency, pointer="/data/attributes/cancellation-fee")
+            if attrs is not None and attrs.cancellation_fee is not None
+            else None
+        )
+        return cancellation.cancel_and_write_refunds(
+            tx.session,
+            order.id,
+            actor=tx.actor,
+            fee_rule=cancellation.FeeRule.parse(fee, attrs.cancellation_fee_percent if attrs else None),
+            refund=attrs.refund if attrs is not None else True,
+            comment=attrs.comment if attrs is not None else None,
+        ).refund_ids
 
-
-def _execute_refunds_then_answer(call: Call, order_id: int, refund_ids: list[int], query: Query) -> Response:
-    """Hand each written (committed) refund to its provider in a unit of its own, then answer with
-    the order: a refusal marks that refund failed and does not undo the others."""
-    for refund_id in refund_ids:
-        with call.unit() as tx:
-            refunding.execute_refund(tx.session, refund_id, actor=tx.actor)
+    # The refunds are committed with the cancellation, then each goes to its provider in a unit of
+    # its own (a refusal marks that refund failed and does not undo the others); then the answer.
+    write_ahead(call.unit, write, lambda tx, refund_id: refunding.execute_refund(tx.session, refund_id, actor=tx.actor))
     with call.unit() as tx:
         return tx.respond(order_response(tx, access.order(tx, order_id, buyer=True, admin=True), query))
 

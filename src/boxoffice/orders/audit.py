@@ -1,53 +1,38 @@
-"""The order's audit log: every change of an order, payment or refund, with who made it."""
+"""The order's audit log: every change of an order, payment or refund, with who made it.
+
+Each entry names an :class:`Action`. What a change causes besides its entry — an e-mail, an outgoing
+webhook, a refund — is not decided here: :mod:`boxoffice.reactions` maps each action to its
+reactions in one table the type checker sees, and :func:`record` runs them in the same transaction.
+"""
 
 from __future__ import annotations
 
-import importlib
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from boxoffice.accounts.auth import BUYER, SYSTEM
 from boxoffice.kit.money import format_amount
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import AuditEntry, Order
 
-SYSTEM = "system"
-BUYER = "buyer"
-
-AuditListener = Callable[[Session, Order, str, dict[str, Any]], None]
-"""``fn(session, order, action, data)``: called by :func:`record` in the caller's transaction."""
-
-# Modules that turn audit entries into side effects (mails, outgoing webhooks, late-payment policy).
-# Imported on the first ``record`` so every process — web, worker, CLI — has their listeners.
-LISTENER_MODULES: tuple[str, ...] = (
-    "boxoffice.mail.listeners",
-    "boxoffice.webhooks.listeners",
-    "boxoffice.orders.expiry",
-)
-
-_listeners: list[AuditListener] = []
-_listeners_loaded = False
-_listeners_lock = threading.Lock()
+__all__ = ["BUYER", "SYSTEM", "Action", "Reaction", "ReactionTable", "record"]
 
 
-def add_listener(listener: AuditListener) -> AuditListener:
-    """Register ``listener`` for every audit entry (usable as a decorator); registering twice is a no-op."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+Reaction = Callable[[Session, Order, Action, dict[str, Any]], None]
+"""``fn(session, order, action, data)``: a side effect of an entry, queued in the caller's transaction."""
+
+ReactionTable = Mapping[Action, tuple[Reaction, ...]]
 
 
-def _active_listeners() -> list[AuditListener]:
-    global _listeners_loaded
-    if not _listeners_loaded:
-        with _listeners_lock:
-            if not _listeners_loaded:
-                for module in LISTENER_MODULES:
-                    importlib.import_module(module)
-                _listeners_loaded = True
-    return _listeners
+def _reactions() -> ReactionTable:
+    # The wiring sits above every domain (it names mail, webhooks and orders reactions), so it is
+    # loaded on first use, like the model registry in ``db``; Python caches the module after that.
+    from boxoffice.reactions import REACTIONS
+
+    return REACTIONS
 
 
 def _plain(value: Any, currency: str) -> Any:
@@ -63,14 +48,16 @@ def _plain(value: Any, currency: str) -> Any:
     return value
 
 
-def record(session: Session, order: Order, actor: str, action: str, **data: Any) -> AuditEntry:
-    """Append one entry to ``order``'s audit log (in the caller's transaction) and tell the listeners.
+def record(session: Session, order: Order, actor: str, action: Action, **data: Any) -> AuditEntry:
+    """Append one entry to ``order``'s audit log (in the caller's transaction) and run its reactions.
 
-    Listeners queue their side effects in the same transaction, so they happen exactly when the
-    change commits; an error in one fails the change rather than losing the side effect.
+    Reactions queue their side effects in the same transaction, so they happen exactly when the
+    change commits; an error in one fails the change rather than losing the side effect. ``action``
+    must be an :class:`Action` (its string value is accepted; an unknown one raises ``ValueError``).
     """
-    entry = AuditEntry(order_id=order.id, actor=actor, action=action, data=_plain(data, order.currency))
+    action = Action(action)
+    entry = AuditEntry(order_id=order.id, actor=actor, action=action.value, data=_plain(data, order.currency))
     session.add(entry)
-    for listener in _active_listeners():
-        listener(session, order, action, entry.data)
+    for reaction in _reactions().get(action, ()):
+        reaction(session, order, action, entry.data)
     return entry

@@ -20,6 +20,7 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, InvalidValue, PermissionDenied
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import ZERO, normalize
+from boxoffice.kit.writeahead import send_each, write_ahead
 from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import buyer_may_cancel, cancellation_fee
@@ -100,12 +101,10 @@ def cancel_and_write_refunds(
 
 
 def execute_refunds(refund_ids: list[int], *, actor: str, uow: UnitOfWork = unit_of_work) -> list[Refund]:
-    """Hand each written refund to its provider, one transaction each (a refusal marks it failed)."""
-    done = []
-    for refund_id in refund_ids:
-        with uow() as session:
-            done.append(refunding.execute_refund(session, refund_id, actor=actor))
-    return done
+    """Hand each written (committed) refund to its provider, one transaction each (a refusal marks it failed)."""
+    return send_each(
+        uow, refund_ids, lambda session, refund_id: refunding.execute_refund(session, refund_id, actor=actor)
+    )
 
 
 def cancel(
@@ -119,11 +118,18 @@ def cancel(
     uow: UnitOfWork = unit_of_work,
 ) -> tuple[CancellationResult, list[Refund]]:
     """Cancel an order and give its money back (fee kept): write-ahead, then execute."""
-    with uow() as session:
-        result = cancel_and_write_refunds(
-            session, order_id, actor=actor, fee_rule=fee_rule, refund=refund, source=source, comment=comment
+    canceled: list[CancellationResult] = []
+
+    def write(session: Session) -> list[int]:
+        canceled.append(
+            cancel_and_write_refunds(
+                session, order_id, actor=actor, fee_rule=fee_rule, refund=refund, source=source, comment=comment
+            )
         )
-    return result, execute_refunds(result.refund_ids, actor=actor, uow=uow)
+        return canceled[0].refund_ids
+
+    done = write_ahead(uow, write, lambda session, refund_id: refunding.execute_refund(session, refund_id, actor=actor))
+    return canceled[0], done
 
 
 def _setting_datetime(value: Any) -> datetime | None:
@@ -154,14 +160,23 @@ def buyer_cancel(
     order_id: int, *, actor: str, uow: UnitOfWork = unit_of_work
 ) -> tuple[CancellationResult, list[Refund]]:
     """The buyer cancels their own order within the event's rules (fee per event setting)."""
-    with uow() as session:
-        fee_rule = buyer_fee_rule(session, order_id)
-        result = cancel_and_write_refunds(
-            session,
-            order_id,
-            actor=actor,
-            fee_rule=fee_rule,
-            source=RefundSource.BUYER,
-            comment="canceled by the buyer",
-        )
-    return result, execute_refunds(result.refund_ids, actor=actor, uow=uow)
+    canceled: list[CancellationResult] = []
+
+    def write(session: Session) -> list[int]:
+        canceled.append(buyer_cancel_and_write_refunds(session, order_id, actor=actor))
+        return canceled[0].refund_ids
+
+    done = write_ahead(uow, write, lambda session, refund_id: refunding.execute_refund(session, refund_id, actor=actor))
+    return canceled[0], done
+
+
+def buyer_cancel_and_write_refunds(session: Session, order_id: int, *, actor: str) -> CancellationResult:
+    """The buyer's cancellation, first half: within the event's rules, at the event's fee."""
+    return cancel_and_write_refunds(
+        session,
+        order_id,
+        actor=actor,
+        fee_rule=buyer_fee_rule(session, order_id),
+        source=RefundSource.BUYER,
+        comment="canceled by the buyer",
+    )

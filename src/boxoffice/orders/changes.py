@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from boxoffice.errors import Conflict, InvalidValue
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import normalize
-from boxoffice.orders import audit
+from boxoffice.orders import audit, transitions
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.orders.repository import (
     lock_order,
@@ -26,7 +27,7 @@ from boxoffice.orders.repository import (
     release_seats,
     reserve_seats,
 )
-from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, order_total
+from boxoffice.orders.rules import OrderStatus, order_total
 from boxoffice.orders.service import LineItem, deadline_for, recompute_total
 from boxoffice.payments.checkout import reprice_payment_fee
 from boxoffice.payments.refunding import propose
@@ -172,7 +173,7 @@ def change_order(session: Session, order_id: int, change: OrderChange, *, actor:
         session,
         order,
         actor,
-        "order.changed",
+        Action.ORDER_CHANGED,
         before=before,
         after={"total": order.total, "positions": _snapshot(order)},
     )
@@ -187,22 +188,15 @@ def _settle_status(session: Session, order: Order, actor: str) -> None:
     """Move the order to the status its new balance calls for."""
     policy = (order.event.settings or {}).get("change-underpaid-policy", "pending")
     if order.status == OrderStatus.PAID and order.pending_sum > 0 and policy != "keep-paid":
-        ORDER_MOVES.check(order.status, OrderStatus.PENDING)
-        order.status = OrderStatus.PENDING
-        order.expires_at = deadline_for(order.event, now())
-        audit.record(
+        transitions.back_to_pending(
             session,
             order,
             actor,
-            "order.pending",
+            expires_at=deadline_for(order.event, now()),
             reason="changed; money is owed",
             owed=order.pending_sum,
-            expires_at=order.expires_at,
         )
         recompute_total(session, order)
     elif order.status == OrderStatus.PENDING and order.pending_sum <= 0:
-        ORDER_MOVES.check(order.status, OrderStatus.PAID)
-        order.status = OrderStatus.PAID
-        order.paid_at = now()
-        audit.record(session, order, actor, "order.paid", before="pending", reason="changed; nothing left to pay")
+        transitions.pay(session, order, actor, reason="changed; nothing left to pay")
         recompute_total(session, order)

@@ -5,7 +5,7 @@
   order and re-checks it, so two workers racing over the same order release its seats once.
 * ``orders.remind-expiring`` (every five minutes): buyers of pending orders inside the event's
   reminder window get one reminder per deadline.
-* Late payments whose quota is gone: the organizer is told (see :mod:`boxoffice.mail.listeners`);
+* Late payments whose quota is gone: the organizer is told (an e-mail, see :mod:`boxoffice.reactions`);
   under the ``refund`` policy the money also goes back, by the ``orders.refund-late-payment`` job.
 """
 
@@ -20,15 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Event
+from boxoffice.catalogue.policies import LatePaymentPolicy, late_payment_policy, reminder_due, reminder_hours
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.mail.models import Mail
 from boxoffice.mail.rules import expiry_reminder
 from boxoffice.mail.service import queue_for_order
-from boxoffice.orders import audit
 from boxoffice.orders import service as orders
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
-from boxoffice.orders.policies import LatePaymentPolicy, late_payment_policy, reminder_due, reminder_hours
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
 from boxoffice.outbox.service import enqueue
@@ -131,10 +132,10 @@ def remind_expiring(params: dict[str, Any]) -> None:
         log.info("queued %s expiry reminder(s)", count)
 
 
-@audit.add_listener
-def on_late_payment(session: Session, order: Order, action: str, data: dict[str, Any]) -> None:
-    """Under the ``refund`` policy, a late payment that found its quota gone goes back (after commit)."""
-    if action != "order.quota-exceeded" or not data.get("payment"):
+def queue_late_payment_refund(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
+    """The reaction to ``order.quota-exceeded``: under the ``refund`` policy, a late payment that
+    found its quota gone goes back (a job, after commit)."""
+    if action != Action.ORDER_QUOTA_EXCEEDED or not data.get("payment"):
         return
     if late_payment_policy(order.event.settings) is LatePaymentPolicy.REFUND:
         payment = data["payment"]
@@ -148,24 +149,34 @@ def on_late_payment(session: Session, order: Order, action: str, data: dict[str,
 
 @task("orders.refund-late-payment")
 def refund_late_payment(params: dict[str, Any]) -> None:
-    """Give back a late payment whose order stayed expired, unless someone settled it meanwhile."""
-    from boxoffice.payments.refunding import refund_payment
+    """Give back a late payment whose order stayed expired, unless someone settled it meanwhile.
 
-    with unit_of_work() as session:
+    Write-ahead: the refund is committed before its provider is asked, so a crash in between leaves
+    a ``created`` refund to execute again, never money moved without a row.
+    """
+    from boxoffice.payments.refunding import execute_refund, refund_payment
+
+    def write(session: Session) -> list[int]:
         order = lock_order(session, int(params["order_id"]))
         payment = payment_by_full_id(session, order.id, params["payment"])
         if payment is None or payment.state != payment_rules.PaymentState.CONFIRMED:
-            return
+            return []
         if order.status != OrderStatus.EXPIRED:
             # The organizer made room and the order is paid (or it was canceled and refunded): not ours.
-            return
+            return []
         amount = payment_rules.refundable_amount(payment.amount, refunds_of_payment(session, payment.id))
         if amount <= 0:
-            return
-        refund_payment(
+            return []
+        refund = refund_payment(
             session,
             payment.id,
             amount=amount,
             actor=LATE_REFUND_ACTOR,
             comment="Paid after the order expired, when its tickets were gone (late-payment policy: refund).",
+            execute=False,
         )
+        return [refund.id]
+
+    write_ahead(
+        unit_of_work, write, lambda session, refund_id: execute_refund(session, refund_id, actor=LATE_REFUND_ACTOR)
+    )

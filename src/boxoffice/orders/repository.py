@@ -8,15 +8,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.catalogue.models import Product, Quota, product_quotas
+from boxoffice.db import lock_row
 from boxoffice.errors import NotFound, QuotaExceeded
 from boxoffice.orders.models import Order
 
 
 def lock_order(session: Session, order_id: int) -> Order:
     """Load ``order_id`` with its row locked for the rest of the transaction (``SELECT … FOR UPDATE``)."""
-    order = session.execute(
-        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    order: Order | None = lock_row(session, Order, order_id)
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.", parameter="id")
     return order

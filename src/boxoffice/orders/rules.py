@@ -6,9 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from boxoffice.kit.money import ZERO
 from boxoffice.kit.states import StateMachine
+
+if TYPE_CHECKING:
+    from boxoffice.orders.models import Order
 
 
 class OrderStatus(StrEnum):
@@ -102,3 +106,10 @@ def buyer_may_cancel(
     if net_paid > 0 or status == "paid":
         return None if allow_paid else "Paid orders of this event cannot be canceled by the buyer."
     return None if allow_unpaid else "Orders of this event cannot be canceled by the buyer."
+
+
+def order_page_path(order: Order) -> str:
+    """The buyer's secret link to the order's page in the shop (path only):
+    ``/e/<organizer>/<event>/order/<code>/<secret>/``."""
+    event = order.event
+    return f"/e/{event.organizer.slug}/{event.slug}/order/{order.code}/{order.secret}/"

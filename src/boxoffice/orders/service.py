@@ -15,13 +15,13 @@ from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.kit.codes import new_order_code, new_secret
 from boxoffice.kit.money import ZERO, format_amount, normalize
-from boxoffice.orders import audit
+from boxoffice.orders import audit, transitions
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
 from boxoffice.orders.repository import (
     lock_order,
     products_of_event,
     quota_ids_by_product,
-    release_seats,
     reserve_seats,
 )
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, expiry_deadline, order_total, quota_demand
@@ -127,7 +127,7 @@ def place_order(
         session,
         order,
         actor,
-        "order.placed",
+        Action.ORDER_PLACED,
         total=order.total,
         email=email,
         positions=[{"product": i.product_id, "quantity": i.quantity} for i in items],
@@ -162,12 +162,6 @@ def recompute_total(session: Session, order: Order) -> None:
     refresh_balance(session, order)
 
 
-def _demand(session: Session, order: Order) -> dict[int, int]:
-    positions = order.live_positions
-    quotas = quota_ids_by_product(session, sorted({p.product_id for p in positions}))
-    return quota_demand((p.product_id, quotas[p.product_id]) for p in positions)
-
-
 def expire_order(session: Session, order_id: int, *, actor: str = audit.SYSTEM) -> bool:
     """Expire a pending order past its deadline and release its seats. False when nothing was due.
 
@@ -176,12 +170,7 @@ def expire_order(session: Session, order_id: int, *, actor: str = audit.SYSTEM) 
     order = lock_order(session, order_id)
     if order.status != OrderStatus.PENDING or order.expires_at > now():
         return False
-    ORDER_MOVES.check(order.status, OrderStatus.EXPIRED)
-    order.status = OrderStatus.EXPIRED
-    if order.holds_quota:
-        release_seats(session, _demand(session, order))
-        order.holds_quota = False
-    audit.record(session, order, actor, "order.expired", expires_at=order.expires_at)
+    transitions.expire(session, order, actor)
     refresh_balance(session, order)
     return True
 
@@ -194,11 +183,7 @@ def reactivate_order(session: Session, order_id: int, *, actor: str, expires_at:
         raise Conflict(
             f"Order {order.code} is {order.status}; only expired orders can be reactivated.", code="order-not-expired"
         )
-    reserve_seats(session, _demand(session, order))
-    order.holds_quota = True
-    order.status = OrderStatus.PENDING
-    order.expires_at = expires_at or deadline_for(order.event, now())
-    audit.record(session, order, actor, "order.reactivated", expires_at=order.expires_at)
+    transitions.reactivate(session, order, actor, expires_at=expires_at or deadline_for(order.event, now()))
     refresh_balance(session, order)
     return order
 
@@ -217,7 +202,7 @@ def extend_order(session: Session, order_id: int, *, actor: str, expires_at: dat
         )
     before = order.expires_at
     order.expires_at = expires_at
-    audit.record(session, order, actor, "order.extended", before=before, after=expires_at)
+    audit.record(session, order, actor, Action.ORDER_EXTENDED, before=before, after=expires_at)
     return order
 
 
@@ -235,14 +220,7 @@ def mark_paid(session: Session, order_id: int, *, actor: str, provider: str = "m
                 code="quota-exceeded",
             )
     else:
-        if order.status == OrderStatus.EXPIRED:
-            reserve_seats(session, _demand(session, order))
-            order.holds_quota = True
-        ORDER_MOVES.check(order.status, OrderStatus.PAID)
-        before = order.status
-        order.status = OrderStatus.PAID
-        order.paid_at = now()
-        audit.record(session, order, actor, "order.paid", before=before, manual=True)
+        transitions.pay(session, order, actor, manual=True)
         refresh_balance(session, order)
     return order
 
@@ -258,16 +236,14 @@ def cancel_order(
     order = lock_order(session, order_id)
     if order.status == OrderStatus.CANCELED:
         raise Conflict(f"Order {order.code} is already canceled.", code="order-canceled")
-    ORDER_MOVES.check(order.status, OrderStatus.CANCELED)
     fee = normalize(cancellation_fee, order.currency)
     if fee < 0 or fee > order.total:
         raise InvalidValue(
             f"The cancellation fee must be between 0 and the order total {format_amount(order.total, order.currency)}.",
             pointer="/data/attributes/cancellation-fee",
         )
-    if order.holds_quota:
-        release_seats(session, _demand(session, order))
-        order.holds_quota = False
+    ORDER_MOVES.check(order.status, OrderStatus.CANCELED)  # before anything changes
+    transitions.release_seats_of(session, order)  # while the positions still say which seats
     before = {"status": order.status, "total": order.total}
     for position in order.positions:
         position.canceled = True
@@ -275,14 +251,12 @@ def cancel_order(
         fee_line.canceled = True
     if fee > 0:
         order.fees.append(OrderFee(fee_type="cancellation", value=fee, description="Cancellation fee"))
-    order.status = OrderStatus.CANCELED
-    order.canceled_at = now()
     for payment in session.execute(
         select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
     ).scalars():
         payments.cancel_payment(session, payment.id, actor=actor, message="order canceled")
+    transitions.cancel(session, order, actor, before=before, cancellation_fee=fee, comment=comment)
     recompute_total(session, order)
-    audit.record(session, order, actor, "order.canceled", before=before, cancellation_fee=fee, comment=comment)
     return order
 
 
@@ -307,16 +281,12 @@ def accept_external_refund(
             cancel_order(session, order.id, actor=actor, comment=f"external refund {refund.full_id} accepted")
     elif then == "pending":
         if order.status == OrderStatus.PAID and order.pending_sum > 0:
-            ORDER_MOVES.check(order.status, OrderStatus.PENDING)
-            order.status = OrderStatus.PENDING
-            order.expires_at = expires_at or deadline_for(order.event, now())
-            audit.record(
+            transitions.back_to_pending(
                 session,
                 order,
                 actor,
-                "order.pending",
+                expires_at=expires_at or deadline_for(order.event, now()),
                 reason=f"external refund {refund.full_id}",
-                expires_at=order.expires_at,
             )
             refresh_balance(session, order)
     else:

@@ -31,6 +31,7 @@ DEFAULT_MAX_ATTEMPTS = 10
 TASK_MODULES: tuple[str, ...] = (
     "boxoffice.outbox.maintenance",
     "boxoffice.orders.expiry",
+    "boxoffice.inbox.tasks",
     "boxoffice.payments.janitor",
     "boxoffice.mail.tasks",
     "boxoffice.webhooks.tasks",

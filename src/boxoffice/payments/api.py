@@ -25,6 +25,7 @@ from boxoffice.errors import Conflict, InvalidValue, PaymentDeclined, Permission
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse, domain_error_response
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders.models import Order
 from boxoffice.orders.rules import OrderStatus
 from boxoffice.payments import checkout, rules
@@ -113,11 +114,15 @@ def create_payment(
         no_client_id(payload.data.id)
     attrs = payload.data.attributes if payload is not None else PaymentCreateAttributes()
     form = provider_form(attrs, exclude={"provider", "amount", "state"})
-    with call.unit() as tx:
+    recorded: list[Response] = []
+
+    def write(tx: Tx) -> list[int]:
         order = access.order(tx, order_id, buyer=True)
         team = tx.principal.role_in(order.event.organizer_id) is not None
         if team and attrs.state is not None:
-            return tx.respond(_record_payment(tx, order, attrs, form))
+            # Money taken outside boxoffice: recorded and answered at once, no provider to ask.
+            recorded.append(tx.respond(_record_payment(tx, order, attrs, form)))
+            return []
         for name in ("amount", "state"):
             if name in attrs.model_fields_set and not team:
                 raise PermissionDenied(
@@ -128,10 +133,13 @@ def create_payment(
             raise InvalidValue("Name the payment provider.", pointer="/data/attributes/provider", code="missing")
         check_form(provider_for(order.event, provider, tx.session, pointer="/data/attributes/provider"), form)
         amount = _amount(attrs, order)
-        payment_id = checkout.begin_payment(
-            tx.session, order.id, provider=provider, actor=tx.actor, amount=amount, form_data=form
-        ).id
-    with call.unit() as tx:
+        return [
+            checkout.begin_payment(
+                tx.session, order.id, provider=provider, actor=tx.actor, amount=amount, form_data=form
+            ).id
+        ]
+
+    def send(tx: Tx, payment_id: int) -> Response:
         outcome = checkout.execute_payment(tx.session, payment_id, actor=tx.actor)
         try:
             outcome.raise_if_declined()
@@ -140,6 +148,9 @@ def create_payment(
         payment = tx.session.get(Payment, payment_id)
         assert payment is not None
         return tx.respond(payment_response(tx, payment, status_code=201))
+
+    sent = write_ahead(call.unit, write, send)
+    return sent[0] if sent else recorded[0]
 
 
 def _amount(attrs: PaymentCreateAttributes, order: Order) -> Decimal | None:
@@ -231,15 +242,17 @@ def _charge_message(payment: Payment, outcome: checkout.PaymentOutcome) -> str:
 )
 def charge(order_id: ResourceId, payload: ChargeRequest, call: Writer) -> Response:
     form = provider_form(payload.data.attributes)
-    with call.unit() as tx:
+
+    def write(tx: Tx) -> list[int]:
         order = access.order(tx, order_id, buyer=True)
         # Not locked here: begin_payment locks the order and refuses a canceled or paid one itself.
         _check_chargeable(order)
         plugin = _charging_provider(tx, order, form)
-        payment_id = checkout.begin_payment(
-            tx.session, order.id, provider=plugin.identifier, actor=tx.actor, form_data=form
-        ).id
-    with call.unit() as tx:
+        return [
+            checkout.begin_payment(tx.session, order.id, provider=plugin.identifier, actor=tx.actor, form_data=form).id
+        ]
+
+    def send(tx: Tx, payment_id: int) -> Response:
         outcome = checkout.execute_payment(tx.session, payment_id, actor=tx.actor)
         try:
             outcome.raise_if_declined()
@@ -254,6 +267,9 @@ def charge(order_id: ResourceId, payload: ChargeRequest, call: Writer) -> Respon
             redirect_url=outcome.redirect_url,
         )
         return tx.respond(JSONAPIResponse(document(resource)))
+
+    [response] = write_ahead(call.unit, write, send)
+    return response
 
 
 # -- payment actions -------------------------------------------------------------------------------

@@ -2,16 +2,10 @@
 
 Write-ahead (Kill Bill's rule): the attempt is stored *before* any provider is asked to move money,
 and the provider receives our payment's full id (``CODE-P-1``) as its reference and as the root of
-its idempotency keys. So the two steps run in two units of work, and the caller commits the first
-before the second starts::
-
-    with unit_of_work() as session:            # 1. choose the provider, write the attempt (created)
-        payment_id = begin_payment(session, order_id, provider="sandbox", actor=..., form_data=...).id
-    with unit_of_work() as session:            # 2. ask the provider to move the money
-        outcome = execute_payment(session, payment_id, actor=...)
-    outcome.raise_if_declined()                # 3. after the commit: the failed attempt is on record
-
-:func:`pay` does exactly this. Whatever happens at the provider then lands on a row that already
+its idempotency keys. So the two steps run in two units of work through
+:func:`boxoffice.kit.writeahead.write_ahead` — :func:`begin_payment` in the first (committed),
+:func:`execute_payment` in the second — and a decline is raised only after both committed
+(``outcome.raise_if_declined()``). :func:`pay` does exactly this. Whatever happens at the provider then lands on a row that already
 exists: a crash after the provider took the money leaves an attempt that a callback or the janitor
 can still confirm — never money without a record. While the provider is asked, the order's row stays
 locked, so a callback about the same order waits until the answer is recorded instead of racing it.
@@ -35,7 +29,9 @@ from sqlalchemy.orm import Session
 from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, PaymentDeclined
 from boxoffice.kit.clock import now
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderFee
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.service import set_payment_fee
@@ -47,6 +43,7 @@ from boxoffice.providers.base import (
     CheckoutContext,
     PaymentError,
     PaymentProvider,
+    PaymentResult,
     ProviderUnavailable,
     fee_base,
 )
@@ -77,9 +74,7 @@ class PaymentOutcome:
     def raise_if_declined(self) -> None:
         """Raise :class:`PaymentDeclined` (422) with the provider's message when the attempt failed."""
         if self.declined:
-            raise PaymentDeclined(
-                self.message or "The payment was declined.", meta={"payment": str(self.payment_id)}
-            )
+            raise PaymentDeclined(self.message or "The payment was declined.", meta={"payment": str(self.payment_id)})
 
 
 def begin_payment(
@@ -140,9 +135,13 @@ def _check_offered(plugin: PaymentProvider, order: Order) -> None:
 
 def _abort_open_attempts(session: Session, order: Order, actor: str) -> None:
     """Cancel the order's open attempts so the buyer can retry or switch — when their providers allow it."""
-    open_payments = session.execute(
-        select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
-    ).scalars().all()
+    open_payments = (
+        session.execute(
+            select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
+        )
+        .scalars()
+        .all()
+    )
     for payment in open_payments:
         if in_flight(payment.state, payment.created_at, now()):
             raise Conflict(
@@ -187,7 +186,7 @@ def choose_method(session: Session, order: Order, plugin: PaymentProvider, actor
             session,
             order,
             actor,
-            "order.payment-method",
+            Action.ORDER_PAYMENT_METHOD,
             provider=plugin.identifier,
             fee=fee,
             before=before,
@@ -228,25 +227,40 @@ def execute_payment(session: Session, payment_id: int, *, actor: str) -> Payment
         return _outcome(payment)
     plugin = provider_for(order.event, payment.provider, session)
     payment.attempts += 1
-    audit.record(session, order, actor, "payment.sent", payment=payment.full_id, attempt=payment.attempts)
+    audit.record(session, order, actor, Action.PAYMENT_SENT, payment=payment.full_id, attempt=payment.attempts)
     session.flush()
     try:
-        redirect_url = plugin.execute_payment(payment)
+        reported = plugin.execute_payment(payment)
     except PaymentError as exc:
-        payments.fail_payment(session, payment.id, actor=plugin.actor, message=exc.detail)
-        return PaymentOutcome(payment.id, PaymentState.FAILED, message=exc.detail)
+        reported = PaymentResult.failed(exc.detail)
     except ProviderUnavailable as exc:
-        payment = lock_payment(session, payment.id)
         if payment.state == PaymentState.CREATED:
             payments.set_payment_pending(session, payment.id, actor=plugin.actor)
         return PaymentOutcome(payment.id, payment.state, message=f"The outcome is not known yet: {exc}")
-    payment = lock_payment(session, payment.id)  # the provider may have moved it (in-process callbacks)
-    if payment.state == PaymentState.CREATED:
-        # Handed over, no verdict yet: money is on its way (or the buyer has to confirm).
-        payments.set_payment_pending(session, payment.id, actor=plugin.actor)
-    if redirect_url and payment.state == PaymentState.PENDING:
-        payment.info = {**payment.info, REDIRECT_URL: redirect_url}
+    if not isinstance(reported, PaymentResult):  # an older provider: a redirect URL or None
+        reported = PaymentResult.pending(redirect_url=reported)
+    apply_payment_result(session, payment, reported, actor=plugin.actor)
+    if reported.state == PaymentState.FAILED and payment.state == PaymentState.FAILED:
+        return PaymentOutcome(payment.id, PaymentState.FAILED, message=reported.message)
     return _outcome(payment)
+
+
+def apply_payment_result(session: Session, payment: Payment, result: PaymentResult, *, actor: str) -> None:
+    """The core's decision on what a provider reported: move the attempt (and so the order) through
+    the payment services. An attempt the provider already moved (an in-process callback) keeps
+    its state unless the money is now confirmed; a confirmation is idempotent."""
+    if result.reference is not None and payment.provider_reference is None:
+        payment.provider_reference = result.reference
+    if result.state == PaymentState.CONFIRMED:
+        payments.confirm_payment(session, payment.id, actor=actor, amount=result.amount)
+    elif result.state == PaymentState.FAILED:
+        if payment.state in OPEN_PAYMENT_STATES:
+            payments.fail_payment(session, payment.id, actor=actor, message=result.message)
+    elif payment.state == PaymentState.CREATED:
+        # Handed over, no verdict yet: money is on its way (or the buyer has to confirm).
+        payments.set_payment_pending(session, payment.id, actor=actor)
+    if result.redirect_url and payment.state == PaymentState.PENDING:
+        payment.info = {**payment.info, REDIRECT_URL: result.redirect_url}
 
 
 def _outcome(payment: Payment) -> PaymentOutcome:
@@ -265,11 +279,12 @@ def pay(
 ) -> PaymentOutcome:
     """Begin and execute a payment in two units of work (write-ahead); raise
     :class:`PaymentDeclined` after the failed attempt is committed when the provider refuses."""
-    with uow() as session:
-        payment_id = begin_payment(
-            session, order_id, provider=provider, actor=actor, amount=amount, form_data=form_data
-        ).id
-    with uow() as session:
-        outcome = execute_payment(session, payment_id, actor=actor)
+    [outcome] = write_ahead(
+        uow,
+        lambda session: [
+            begin_payment(session, order_id, provider=provider, actor=actor, amount=amount, form_data=form_data).id
+        ],
+        lambda session, payment_id: execute_payment(session, payment_id, actor=actor),
+    )
     outcome.raise_if_declined()
     return outcome

@@ -28,6 +28,7 @@ from boxoffice.kit.clock import now
 from boxoffice.mail.rules import unresolved_attempt
 from boxoffice.mail.service import queue_for_order
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import AuditEntry, Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.outbox.tasks import task
@@ -65,6 +66,8 @@ class _Kind:
     lock: Callable[[Session, int], Any]
     # Moves the attempt as the provider's answer says, through the payment services.
     apply: Callable[..., StrEnum | None]
+    # The audit entry that tells the organizer the janitor could not settle it.
+    unresolved: Action
 
 
 PAYMENT = _Kind(
@@ -75,6 +78,7 @@ PAYMENT = _Kind(
     order_id_of_payment,
     lock_payment,
     reconcile.apply_payment_status,
+    Action.PAYMENT_UNRESOLVED,
 )
 REFUND = _Kind(
     "refund",
@@ -84,6 +88,7 @@ REFUND = _Kind(
     order_id_of_refund,
     lock_refund,
     reconcile.apply_refund_status,
+    Action.REFUND_UNRESOLVED,
 )
 
 
@@ -136,7 +141,7 @@ def _settle(
 
 def _surface(session: Session, order: Order, kind: _Kind, attempt: Attempt, remote: RemoteStatus, actor: str) -> None:
     """Tell the organizer once: an audit entry on the order and one e-mail to its admins."""
-    action = f"{kind.name}.unresolved"
+    action = kind.unresolved
     earlier = session.execute(
         select(AuditEntry.data).where(AuditEntry.order_id == order.id, AuditEntry.action == action)
     ).scalars()

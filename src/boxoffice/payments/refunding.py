@@ -9,7 +9,7 @@ money that already went back outside boxoffice: done at once, no provider called
 Write-ahead applies as for payments: :func:`refund_payment` and :func:`refund_order` with
 ``execute=False`` only write the refunds; once they are committed, :func:`execute_refund` (or
 :func:`process_refund`) hands each to its provider in a unit of work of its own. :func:`refund_now` and
-:func:`give_back` do both steps and raise :class:`RefundDeclined` after a refusal is committed. A
+:func:`give_back` do both steps through :func:`boxoffice.kit.writeahead.write_ahead` and raise :class:`RefundDeclined` after a refusal is committed. A
 provider's refusal never raises inside a unit of work: the refund is marked failed and returned, so
 the failure is on record once the caller commits (check with :func:`raise_if_failed`).
 """
@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound, PaymentDeclined
 from boxoffice.kit.money import format_amount, normalize
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments import rules
@@ -34,7 +36,7 @@ from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_refund, order_id_of_refund, refunds_of_payment
 from boxoffice.payments.rules import PaymentState, RefundablePayment, RefundSource, RefundState
-from boxoffice.providers.base import PaymentError, PaymentProvider, ProviderUnavailable
+from boxoffice.providers.base import PaymentError, PaymentProvider, ProviderUnavailable, RefundResult
 from boxoffice.providers.registry import provider_for
 
 AMOUNT_POINTER = "/data/attributes/amount"
@@ -81,7 +83,10 @@ def _refundable(session: Session, order: Order, *, automatic_only: bool) -> list
         partial = supported and plugin is not None and plugin.payment_partial_refund_supported(payment)
         found.append(
             RefundablePayment(
-                payment.id, available, partial_supported=partial, full_supported=supported and available == payment.amount
+                payment.id,
+                available,
+                partial_supported=partial,
+                full_supported=supported and available == payment.amount,
             )
         )
     return found
@@ -195,21 +200,32 @@ def execute_refund(session: Session, refund_id: int, *, actor: str) -> Refund:
     if plugin is None or not _automatic(plugin, refund.payment, refund.amount, available):
         return refund
     refund.attempts += 1
-    audit.record(session, order, actor, "refund.sent", refund=refund.full_id, attempt=refund.attempts)
+    audit.record(session, order, actor, Action.REFUND_SENT, refund=refund.full_id, attempt=refund.attempts)
     session.flush()
     try:
-        plugin.execute_refund(refund)
+        reported = plugin.execute_refund(refund) or RefundResult.transit()
     except PaymentError as exc:
-        return payments.mark_refund_failed(session, refund.id, actor=plugin.actor, message=exc.detail)
+        reported = RefundResult.failed(exc.detail)
     except ProviderUnavailable as exc:
-        refund = lock_refund(session, refund.id)
         if refund.state == RefundState.CREATED:
             payments.set_refund_transit(session, refund.id, actor=plugin.actor)
         refund.info = {**refund.info, "message": f"The outcome is not known yet: {exc}"}
         return refund
-    refund = lock_refund(session, refund.id)
-    if refund.state == RefundState.CREATED:  # handed over without a verdict: on its way
-        payments.set_refund_transit(session, refund.id, actor=plugin.actor)
+    return apply_refund_result(session, refund, reported, actor=plugin.actor)
+
+
+def apply_refund_result(session: Session, refund: Refund, result: RefundResult, *, actor: str) -> Refund:
+    """The core's decision on what a provider reported about a refund it was asked to execute. A
+    refund the provider already moved (an in-process callback) is not moved back."""
+    if result.reference is not None and refund.provider_reference is None:
+        refund.provider_reference = result.reference
+    if result.state == RefundState.FAILED:
+        if refund.state in (RefundState.CREATED, RefundState.TRANSIT):
+            return payments.mark_refund_failed(session, refund.id, actor=actor, message=result.message)
+    elif result.state == RefundState.DONE:
+        return payments.mark_refund_done(session, refund.id, actor=actor)
+    elif refund.state == RefundState.CREATED:  # handed over without a verdict: on its way
+        return payments.set_refund_transit(session, refund.id, actor=actor)
     return refund
 
 
@@ -256,19 +272,22 @@ def refund_now(
 ) -> Refund:
     """:func:`refund_payment` write-ahead: the refund is committed before its provider is called;
     :class:`RefundDeclined` is raised after a refusal is committed."""
-    with uow() as session:
-        refund_id = refund_payment(
-            session,
-            payment_id,
-            amount=amount,
-            actor=actor,
-            mark_refunded=mark_refunded,
-            comment=comment,
-            source=source,
-            execute=False,
-        ).id
-    with uow() as session:
-        done = execute_refund(session, refund_id, actor=actor)
+    [done] = write_ahead(
+        uow,
+        lambda session: [
+            refund_payment(
+                session,
+                payment_id,
+                amount=amount,
+                actor=actor,
+                mark_refunded=mark_refunded,
+                comment=comment,
+                source=source,
+                execute=False,
+            ).id
+        ],
+        lambda session, refund_id: execute_refund(session, refund_id, actor=actor),
+    )
     raise_if_failed([done])
     return done
 
@@ -286,8 +305,9 @@ def give_back(
     """:func:`refund_order` write-ahead: all refunds are committed first, then each is executed in
     a unit of work of its own (one refusal does not undo another refund's success);
     :class:`RefundDeclined` is raised after everything is committed when one was refused."""
-    with uow() as session:
-        ids = [
+    results = write_ahead(
+        uow,
+        lambda session: [
             r.id
             for r in refund_order(
                 session,
@@ -299,10 +319,8 @@ def give_back(
                 source=source,
                 execute=False,
             )
-        ]
-    results = []
-    for refund_id in ids:
-        with uow() as session:
-            results.append(execute_refund(session, refund_id, actor=actor))
+        ],
+        lambda session, refund_id: execute_refund(session, refund_id, actor=actor),
+    )
     raise_if_failed(results)
     return results

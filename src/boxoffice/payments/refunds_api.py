@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.api import access
-from boxoffice.api.context import Reader, Writer
+from boxoffice.api.context import Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.errors import Conflict, InvalidValue, NotFound
@@ -24,6 +24,7 @@ from boxoffice.kit.clock import now
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse, domain_error_response
 from boxoffice.kit.jsonapi import document
 from boxoffice.kit.query import Query, QuerySpec
+from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import service as orders
 from boxoffice.payments import refunding, rules
 from boxoffice.payments import service as payments
@@ -106,7 +107,9 @@ def refund_payment(
         no_client_id(payload.data.id)
     attrs = payload.data.attributes if payload else None
     mark_refunded = attrs.mark_refunded if attrs else False
-    with call.unit() as tx:
+    answered: list[Response] = []
+
+    def write(tx: Tx) -> list[int]:
         payment = access.payment(tx, payment_id, admin=True)
         if attrs is not None and attrs.amount is not None:
             amount = money(attrs.amount, payment.order.currency, pointer=AMOUNT_POINTER, allow_zero=False)
@@ -123,12 +126,17 @@ def refund_payment(
             comment=attrs.comment if attrs else None,
             execute=False,
         )
-        if mark_refunded:
-            return tx.respond(refunds_response([refund], single=True, status_code=201))
-        refund_id = refund.id
-    with call.unit() as tx:
+        if mark_refunded:  # the money already went back: nothing to send
+            answered.append(tx.respond(refunds_response([refund], single=True, status_code=201)))
+            return []
+        return [refund.id]
+
+    def send(tx: Tx, refund_id: int) -> Response:
         refund = refunding.execute_refund(tx.session, refund_id, actor=tx.actor)
         return tx.respond(refunds_response([refund], single=True, status_code=201))
+
+    sent = write_ahead(call.unit, write, send)
+    return sent[0] if sent else answered[0]
 
 
 # -- the organizer's decisions ---------------------------------------------------------------------
@@ -148,7 +156,9 @@ def create_refunds(order_id: ResourceId, payload: OrderRefundRequest, call: Writ
     data = payload.data
     no_client_id(data.id)
     attrs = data.attributes
-    with call.unit() as tx:
+    answered: list[Response] = []
+
+    def write(tx: Tx) -> list[int]:
         order = access.order(tx, order_id, admin=True)
         amount = money(attrs.amount, order.currency, pointer=AMOUNT_POINTER, allow_zero=False)
         linkage = data.relationships.payment
@@ -179,12 +189,15 @@ def create_refunds(order_id: ResourceId, payload: OrderRefundRequest, call: Writ
                 execute=False,
             )
         if attrs.mark_refunded:
-            return tx.respond(refunds_response(written, single=False, status_code=201))
-        refund_ids = [r.id for r in written]
-    done = []
-    for refund_id in refund_ids:
-        with call.unit() as tx:
-            done.append(refunding.execute_refund(tx.session, refund_id, actor=tx.actor).id)
+            answered.append(tx.respond(refunds_response(written, single=False, status_code=201)))
+            return []
+        return [r.id for r in written]
+
+    done = write_ahead(
+        call.unit, write, lambda tx, refund_id: refunding.execute_refund(tx.session, refund_id, actor=tx.actor).id
+    )
+    if answered:
+        return answered[0]
     with call.unit() as tx:
         refunds = list(tx.session.execute(select(Refund).where(Refund.id.in_(done)).order_by(Refund.id)).scalars())
         return tx.respond(refunds_response(refunds, single=False, status_code=201))

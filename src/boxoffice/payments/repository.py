@@ -7,29 +7,29 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from boxoffice.db import loaded, lock_row
 from boxoffice.errors import NotFound
 from boxoffice.payments.models import Payment, Refund
 
 
 def lock_payment(session: Session, payment_id: int) -> Payment:
-    payment = session.execute(
-        select(Payment).where(Payment.id == payment_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    payment: Payment | None = lock_row(session, Payment, payment_id)
     if payment is None:
         raise NotFound(f"Payment {payment_id} does not exist.", parameter="id")
     return payment
 
 
 def lock_refund(session: Session, refund_id: int) -> Refund:
-    refund = session.execute(
-        select(Refund).where(Refund.id == refund_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    refund: Refund | None = lock_row(session, Refund, refund_id)
     if refund is None:
         raise NotFound(f"Refund {refund_id} does not exist.", parameter="id")
     return refund
 
 
 def order_id_of_payment(session: Session, payment_id: int) -> int:
+    held = loaded(session, Payment, payment_id)
+    if held is not None:  # an attempt never moves to another order
+        return int(held.order_id)
     order_id = session.execute(select(Payment.order_id).where(Payment.id == payment_id)).scalar()
     if order_id is None:
         raise NotFound(f"Payment {payment_id} does not exist.", parameter="id")
@@ -37,6 +37,9 @@ def order_id_of_payment(session: Session, payment_id: int) -> int:
 
 
 def order_id_of_refund(session: Session, refund_id: int) -> int:
+    held = loaded(session, Refund, refund_id)
+    if held is not None:
+        return int(held.order_id)
     order_id = session.execute(select(Refund.order_id).where(Refund.id == refund_id)).scalar()
     if order_id is None:
         raise NotFound(f"Refund {refund_id} does not exist.", parameter="id")

@@ -1,4 +1,11 @@
-"""Use cases of payment and refund attempts. Each runs inside the caller's transaction (never commits).
+"""Who may change a payment's state? Only this module: the use cases of payment and refund attempts.
+
+Every move of ``Payment.state`` and ``Refund.state`` is a function here and goes through
+``PAYMENT_MOVES.move`` / ``REFUND_MOVES.move`` (the tables in :mod:`boxoffice.payments.rules`,
+documented in docs/providers.md), writing the order's audit log and recomputing its balance.
+Providers, the inbox, the janitor and the API all call these functions; none assigns a state. When
+a confirmed payment makes the order paid, the order moves through :mod:`boxoffice.orders.transitions`.
+Each function runs inside the caller's transaction (never commits).
 
 Lock order, always: the order row first, then its payment or refund rows. Two workers confirming
 the same payment therefore queue on the order; the second sees a confirmed payment and does nothing.
@@ -17,10 +24,11 @@ from sqlalchemy.orm import Session
 from boxoffice.errors import Conflict, InvalidValue, QuotaExceeded
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount, normalize
-from boxoffice.orders import audit
+from boxoffice.orders import audit, transitions
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
-from boxoffice.orders.repository import lock_order, quota_ids_by_product, reserve_seats
-from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, quota_demand
+from boxoffice.orders.repository import lock_order
+from boxoffice.orders.rules import OrderStatus
 from boxoffice.payments import rules
 from boxoffice.payments.balance import refresh_balance, restate_balance
 from boxoffice.payments.models import Payment, Refund
@@ -42,6 +50,10 @@ from boxoffice.payments.rules import (
 )
 
 log = logging.getLogger(__name__)
+
+# The audit entry of an attempt that ended without money moving.
+_ENDED_PAYMENT = {PaymentState.FAILED: Action.PAYMENT_FAILED, PaymentState.CANCELED: Action.PAYMENT_CANCELED}
+_ENDED_REFUND = {RefundState.FAILED: Action.REFUND_FAILED, RefundState.CANCELED: Action.REFUND_CANCELED}
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ def start_payment(
     )
     session.add(payment)
     session.flush()
-    audit.record(session, order, actor, "payment.created", payment=payment.full_id, provider=provider, amount=amount)
+    audit.record(session, order, actor, Action.PAYMENT_CREATED, payment=payment.full_id, provider=provider, amount=amount)
     return payment
 
 
@@ -108,11 +120,10 @@ def set_payment_pending(session: Session, payment_id: int, *, actor: str, refere
     payment = lock_payment(session, payment_id)
     if payment.state == PaymentState.PENDING:
         return payment
-    PAYMENT_MOVES.check(payment.state, PaymentState.PENDING)
-    payment.state = PaymentState.PENDING
+    PAYMENT_MOVES.move(payment, PaymentState.PENDING)
     if reference is not None:
         payment.provider_reference = reference
-    audit.record(session, order, actor, "payment.pending", payment=payment.full_id)
+    audit.record(session, order, actor, Action.PAYMENT_PENDING, payment=payment.full_id)
     return payment
 
 
@@ -127,7 +138,7 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
     payment = lock_payment(session, payment_id)
     if payment.state in rules.COUNTING_PAYMENT_STATES:
         return ConfirmResult(payment, order, ConfirmOutcome.ALREADY_CONFIRMED)
-    PAYMENT_MOVES.check(payment.state, PaymentState.CONFIRMED)
+    PAYMENT_MOVES.check(payment.state, PaymentState.CONFIRMED)  # before the amount is touched
     if amount is not None and amount != payment.amount:
         # The provider reports a different amount than we asked for: the books follow the money.
         amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount")
@@ -135,24 +146,24 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
             session,
             order,
             actor,
-            "payment.amount-corrected",
+            Action.PAYMENT_AMOUNT_CORRECTED,
             payment=payment.full_id,
             before=payment.amount,
             after=amount,
         )
         payment.amount = amount
-    payment.state = PaymentState.CONFIRMED
+    PAYMENT_MOVES.move(payment, PaymentState.CONFIRMED)
     payment.payment_date = now()
-    audit.record(session, order, actor, "payment.confirmed", payment=payment.full_id, amount=payment.amount)
+    audit.record(session, order, actor, Action.PAYMENT_CONFIRMED, payment=payment.full_id, amount=payment.amount)
 
     bal = refresh_balance(session, order)
     outcome = rules.order_after_confirmation(order_status=order.status, pending_sum_after=bal.pending_sum)
     if outcome == ConfirmOutcome.ORDER_PAID:
-        _mark_order_paid(session, order, actor)
+        transitions.pay(session, order, actor, late=False)
     elif outcome == ConfirmOutcome.LATE_ACCEPTED:
         try:
             with session.begin_nested():
-                reserve_seats(session, _demand_of(session, order))
+                transitions.pay(session, order, actor, late=True)
         except QuotaExceeded:
             outcome = ConfirmOutcome.QUOTA_EXCEEDED
             log.warning("Order %s: payment %s confirmed but the quota is gone", order.code, payment.full_id)
@@ -160,32 +171,15 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
                 session,
                 order,
                 actor,
-                "order.quota-exceeded",
+                Action.ORDER_QUOTA_EXCEEDED,
                 payment=payment.full_id,
                 detail="Payment confirmed for an expired order whose quota is gone; not marked paid.",
             )
-        else:
-            order.holds_quota = True
-            _mark_order_paid(session, order, actor, late=True)
     elif outcome == ConfirmOutcome.OVERPAYMENT:
-        audit.record(session, order, actor, "order.overpaid", payment=payment.full_id, overpaid_by=-bal.pending_sum)
+        audit.record(session, order, actor, Action.ORDER_OVERPAID, payment=payment.full_id, overpaid_by=-bal.pending_sum)
     # The attempts are as ``bal`` summed them; only the order's status may have moved since.
     restate_balance(session, order, bal)
     return ConfirmResult(payment, order, outcome)
-
-
-def _demand_of(session: Session, order: Order) -> dict[int, int]:
-    positions = order.live_positions
-    quotas = quota_ids_by_product(session, sorted({p.product_id for p in positions}))
-    return quota_demand((p.product_id, quotas[p.product_id]) for p in positions)
-
-
-def _mark_order_paid(session: Session, order: Order, actor: str, *, late: bool = False) -> None:
-    ORDER_MOVES.check(order.status, OrderStatus.PAID)
-    before = order.status
-    order.status = OrderStatus.PAID
-    order.paid_at = now()
-    audit.record(session, order, actor, "order.paid", before=before, late=late)
 
 
 def fail_payment(session: Session, payment_id: int, *, actor: str, message: str | None = None) -> Payment:
@@ -205,11 +199,10 @@ def _end_payment(
     payment = lock_payment(session, payment_id)
     if payment.state == target:
         return payment
-    PAYMENT_MOVES.check(payment.state, target)
-    payment.state = target
+    PAYMENT_MOVES.move(payment, target)
     if message:
         payment.info = {**payment.info, "message": message}
-    audit.record(session, order, actor, f"payment.{target.value}", payment=payment.full_id, message=message)
+    audit.record(session, order, actor, _ENDED_PAYMENT[target], payment=payment.full_id, message=message)
     return payment
 
 
@@ -259,7 +252,7 @@ def create_refund(
         session,
         order,
         actor,
-        "refund.created",
+        Action.REFUND_CREATED,
         refund=refund.full_id,
         payment=payment.full_id,
         amount=amount,
@@ -276,11 +269,10 @@ def set_refund_transit(session: Session, refund_id: int, *, actor: str, referenc
     refund = lock_refund(session, refund_id)
     if refund.state == RefundState.TRANSIT:
         return refund
-    REFUND_MOVES.check(refund.state, RefundState.TRANSIT)
-    refund.state = RefundState.TRANSIT
+    REFUND_MOVES.move(refund, RefundState.TRANSIT)
     if reference is not None:
         refund.provider_reference = reference
-    audit.record(session, order, actor, "refund.transit", refund=refund.full_id)
+    audit.record(session, order, actor, Action.REFUND_TRANSIT, refund=refund.full_id)
     refresh_balance(session, order)
     return refund
 
@@ -294,10 +286,9 @@ def mark_refund_done(session: Session, refund_id: int, *, actor: str, execution_
     refund = lock_refund(session, refund_id)
     if refund.state == RefundState.DONE:
         return refund
-    REFUND_MOVES.check(refund.state, RefundState.DONE)
-    refund.state = RefundState.DONE
+    REFUND_MOVES.move(refund, RefundState.DONE)
     refund.execution_date = execution_date or now()
-    audit.record(session, order, actor, "refund.done", refund=refund.full_id, amount=refund.amount)
+    audit.record(session, order, actor, Action.REFUND_DONE, refund=refund.full_id, amount=refund.amount)
     _sync_payment_refunded(session, order, refund.payment_id, actor)
     refresh_balance(session, order)
     return refund
@@ -316,11 +307,10 @@ def _end_refund(session: Session, refund_id: int, target: RefundState, *, actor:
     refund = lock_refund(session, refund_id)
     if refund.state == target:
         return refund
-    REFUND_MOVES.check(refund.state, target)
-    refund.state = target
+    REFUND_MOVES.move(refund, target)
     if message:
         refund.info = {**refund.info, "message": message}
-    audit.record(session, order, actor, f"refund.{target.value}", refund=refund.full_id, message=message)
+    audit.record(session, order, actor, _ENDED_REFUND[target], refund=refund.full_id, message=message)
     _sync_payment_refunded(session, order, refund.payment_id, actor)
     refresh_balance(session, order)
     return refund
@@ -335,12 +325,12 @@ def _sync_payment_refunded(session: Session, order: Order, payment_id: int | Non
     done = [a for s, a in refunds_of_payment(session, payment.id) if s == RefundState.DONE]
     fully = rules.is_fully_refunded(payment.amount, done)
     if fully and payment.state == PaymentState.CONFIRMED:
-        payment.state = PaymentState.REFUNDED
-        audit.record(session, order, actor, "payment.refunded", payment=payment.full_id)
+        PAYMENT_MOVES.move(payment, PaymentState.REFUNDED)
+        audit.record(session, order, actor, Action.PAYMENT_REFUNDED, payment=payment.full_id)
     elif not fully and payment.state == PaymentState.REFUNDED:
-        payment.state = PaymentState.CONFIRMED
+        PAYMENT_MOVES.move(payment, PaymentState.CONFIRMED)
         audit.record(
-            session, order, actor, "payment.confirmed", payment=payment.full_id, detail="no longer fully refunded"
+            session, order, actor, Action.PAYMENT_CONFIRMED, payment=payment.full_id, detail="no longer fully refunded"
         )
 
 
@@ -377,16 +367,16 @@ def create_external_refund(
     )
     session.add(refund)
     session.flush()
-    audit.record(session, order, actor, "refund.external", refund=refund.full_id, amount=amount, comment=comment)
+    audit.record(session, order, actor, Action.REFUND_EXTERNAL, refund=refund.full_id, amount=amount, comment=comment)
     bal = refresh_balance(session, order)
     if rules.external_refund_settles_overpayment(total=order.total, net_paid=bal.net_paid, amount=amount):
-        refund.state = RefundState.DONE
+        REFUND_MOVES.move(refund, RefundState.DONE)
         refund.execution_date = now()
         audit.record(
             session,
             order,
             actor,
-            "refund.done",
+            Action.REFUND_DONE,
             refund=refund.full_id,
             amount=amount,
             detail="gives back exactly the overpayment",

@@ -1,16 +1,20 @@
 """The payment provider plugin API.
 
 A provider is one class: a small required core (``identifier``, ``verbose_name``,
-``execute_payment``) and hooks with safe defaults. It acts on payment and refund *attempts* and moves
-them only through :mod:`boxoffice.payments.service`; it never changes an order directly. The core
-drives it (see :mod:`boxoffice.payments.checkout` and :mod:`boxoffice.payments.refunding`)::
+``execute_payment``) and hooks with safe defaults. **Providers report, the core decides**: asked to
+move money, a provider returns a :class:`PaymentResult` / :class:`RefundResult` (state, its
+reference, the amount it took, where to send the buyer) and the core applies it through
+:mod:`boxoffice.payments.service`. A provider moves attempts itself only when its service calls it
+back (``process_webhook_event``, return pages), again through that service; it never changes an
+order directly. The core drives it (see :mod:`boxoffice.payments.checkout` and
+:mod:`boxoffice.payments.refunding`)::
 
     is_allowed(order, context)             -> offered to this buyer?
     checkout_prepare(order, form_data)     -> data kept on the attempt (validates the form; moves no money)
     service.start_payment(...)             -> Payment(state=created), written before the provider is called
     payment_prepare(payment, form_data)    -> remember what execute needs (moves no money)
     ... the attempt is committed ...
-    execute_payment(payment)               -> None (confirmed or left pending), a redirect URL, or PaymentError
+    execute_payment(payment)               -> PaymentResult (confirmed / pending [+ redirect] / failed)
     ... callback: verify_webhook -> inbox -> process_webhook_event -> service.confirm_payment / fail_payment
 
 Everything a plugin author needs is importable from this module. ``docs/providers.md`` is the guide.
@@ -52,8 +56,10 @@ __all__ = [
     "PaymentError",
     "PaymentFormError",
     "PaymentProvider",
+    "PaymentResult",
     "ProviderSettings",
     "ProviderUnavailable",
+    "RefundResult",
     "RemoteStatus",
     "WebhookNotReady",
     "WebhookOutcome",
@@ -96,6 +102,59 @@ class ProviderUnavailable(Exception):
 
     The attempt stays pending (never failed-and-charged) until a callback or the janitor settles it.
     """
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """What a provider reports from ``execute_payment``; the core applies it to the attempt.
+
+    ``state`` is ``confirmed`` (the money is there), ``pending`` (on its way, or the buyer must
+    confirm at ``redirect_url``) or ``failed`` (refused; ``message`` is shown to the buyer).
+    ``reference`` is the provider's id of the payment; ``amount`` what it took when that differs
+    from the attempt's amount (the books follow the money). Build one with the classmethods.
+    """
+
+    state: str
+    reference: str | None = None
+    amount: Decimal | None = None
+    redirect_url: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def confirmed(cls, *, reference: str | None = None, amount: Decimal | None = None) -> PaymentResult:
+        return cls("confirmed", reference=reference, amount=amount)
+
+    @classmethod
+    def pending(
+        cls, *, reference: str | None = None, redirect_url: str | None = None, message: str | None = None
+    ) -> PaymentResult:
+        return cls("pending", reference=reference, redirect_url=redirect_url, message=message)
+
+    @classmethod
+    def failed(cls, message: str, *, reference: str | None = None) -> PaymentResult:
+        return cls("failed", reference=reference, message=message)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """What a provider reports from ``execute_refund``: ``done`` (the money is back), ``transit`` (on
+    its way; a callback or the janitor says when it arrived) or ``failed`` (refused, ``message``)."""
+
+    state: str
+    reference: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def done(cls, *, reference: str | None = None) -> RefundResult:
+        return cls("done", reference=reference)
+
+    @classmethod
+    def transit(cls, *, reference: str | None = None) -> RefundResult:
+        return cls("transit", reference=reference)
+
+    @classmethod
+    def failed(cls, message: str, *, reference: str | None = None) -> RefundResult:
+        return cls("failed", reference=reference, message=message)
 
 
 @dataclass(frozen=True)
@@ -209,15 +268,16 @@ class PaymentProvider(ABC):
         """
 
     @abstractmethod
-    def execute_payment(self, payment: Payment) -> str | None:
-        """Try to move the money; runs after the attempt is committed.
+    def execute_payment(self, payment: Payment) -> PaymentResult | str | None:
+        """Try to move the money; runs after the attempt is committed. Report, do not decide.
 
-        Move the attempt through :mod:`boxoffice.payments.service` (``confirm_payment`` when the money
-        is there, ``set_payment_pending`` when it is on its way) and return None, or return a URL
-        where the buyer confirms (the core marks the attempt pending). Raise :class:`PaymentError`
-        with a message for the buyer when the provider refuses, :class:`ProviderUnavailable` when
-        the outcome is unknown. Send the payment's ``full_id`` to the provider, and build
-        idempotency keys from it and ``payment.attempts``.
+        Return a :class:`PaymentResult`: ``confirmed`` when the money is there, ``pending`` when it is
+        on its way or the buyer must confirm at ``redirect_url``, ``failed`` when the provider refuses
+        (raising :class:`PaymentError` means the same). The core moves the attempt (and the order)
+        accordingly. Raise :class:`ProviderUnavailable` when the outcome is unknown. Send the
+        payment's ``full_id`` to the provider, and build idempotency keys from it and
+        ``payment.attempts``. (Still accepted from older providers: a URL, meaning pending at that
+        URL, or None, meaning pending unless the provider already moved the attempt.)
         """
 
     def cancel_payment(self, payment: Payment) -> None:  # noqa: B027 - optional hook
@@ -258,11 +318,12 @@ class PaymentProvider(ABC):
         """Whether ``execute_refund`` can give back less than the whole payment."""
         return False
 
-    def execute_refund(self, refund: Refund) -> None:
-        """Move the money back, then mark the refund transit or done through the service layer.
-
-        Runs after the refund is written (state ``created``). Raise :class:`PaymentError` when the
-        provider refuses, :class:`ProviderUnavailable` when the outcome is unknown.
+    def execute_refund(self, refund: Refund) -> RefundResult | None:
+        """Move the money back and report it: a :class:`RefundResult` ``done`` or ``transit`` (the core
+        moves the refund), ``failed`` or :class:`PaymentError` when the provider refuses,
+        :class:`ProviderUnavailable` when the outcome is unknown. Runs after the refund is committed
+        (state ``created``); send ``refund.full_id`` as reference and idempotency key. (None, from
+        older providers: transit unless the provider already moved the refund.)
         """
         raise PaymentError("This payment method cannot refund automatically.", code="refund-not-supported")
 

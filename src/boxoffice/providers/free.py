@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from boxoffice.orders.models import Order
-from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment
-from boxoffice.providers.base import CheckoutContext, PaymentProvider
+from boxoffice.providers.base import CheckoutContext, PaymentProvider, PaymentResult
 
 
 class FreeProvider(PaymentProvider):
@@ -19,6 +18,5 @@ class FreeProvider(PaymentProvider):
     def is_allowed(self, order: Order, context: CheckoutContext) -> bool:
         return order.total == 0 or order.pending_sum == 0
 
-    def execute_payment(self, payment: Payment) -> str | None:
-        payments.confirm_payment(self.session, payment.id, actor=self.actor)
-        return None
+    def execute_payment(self, payment: Payment) -> PaymentResult:
+        return PaymentResult.confirmed()

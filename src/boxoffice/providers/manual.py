@@ -10,9 +10,8 @@ from __future__ import annotations
 from markupsafe import Markup
 from pydantic import Field
 
-from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment
-from boxoffice.providers.base import PaymentProvider, ProviderSettings
+from boxoffice.providers.base import PaymentProvider, PaymentResult, ProviderSettings
 
 
 class ManualSettings(ProviderSettings):
@@ -28,9 +27,8 @@ class ManualProvider(PaymentProvider):
     # Nothing has moved at a provider: the buyer may pay another way instead.
     abort_pending_allowed = True
 
-    def execute_payment(self, payment: Payment) -> str | None:
-        payments.set_payment_pending(self.session, payment.id, actor=self.actor)
-        return None
+    def execute_payment(self, payment: Payment) -> PaymentResult:
+        return PaymentResult.pending()
 
     def payment_pending_render(self, payment: Payment) -> Markup:
         settings = self.settings

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
@@ -64,7 +65,7 @@ def apply_refund_status(
             session,
             order,
             actor,
-            "refund.provider-disagrees",
+            Action.REFUND_PROVIDER_DISAGREES,
             refund=refund.full_id,
             state=refund.state,
             provider_state=remote.state,
@@ -137,7 +138,7 @@ def close_dispute(
         session,
         order,
         actor,
-        "payment.dispute-won" if won else "payment.dispute-lost",
+        Action.PAYMENT_DISPUTE_WON if won else Action.PAYMENT_DISPUTE_LOST,
         payment=payment.full_id,
         dispute=dispute,
         refund=refund.full_id if refund else None,
@@ -153,7 +154,7 @@ def close_dispute(
             session,
             order,
             actor,
-            "payment.dispute-money-back",
+            Action.PAYMENT_DISPUTE_MONEY_BACK,
             payment=payment.full_id,
             refund=refund.full_id,
             amount=refund.amount,

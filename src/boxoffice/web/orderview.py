@@ -13,6 +13,7 @@ from boxoffice.catalogue.models import Event
 from boxoffice.errors import DomainError, NotFound
 from boxoffice.kit.money import ZERO
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
+from boxoffice.orders.rules import order_page_path
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, OPEN_REFUND_STATES
 from boxoffice.providers.base import PaymentProvider
@@ -42,7 +43,7 @@ def shop_path(event: Event) -> str:
 
 def order_path(order: Order) -> str:
     """The buyer's secret link (path only): ``/e/<organizer>/<event>/order/<code>/<secret>/``."""
-    return f"{shop_path(order.event)}order/{order.code}/{order.secret}/"
+    return order_page_path(order)
 
 
 @dataclass

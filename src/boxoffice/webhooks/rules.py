@@ -33,7 +33,7 @@ SIGNATURE_TOLERANCE = timedelta(minutes=5)
 
 def event_type_for(action: str) -> str | None:
     """The webhook event type an audit action is sent as, or None when it is not sent."""
-    return action if action in EVENT_TYPES else None
+    return str(action) if action in EVENT_TYPES else None
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -1,7 +1,7 @@
 """tickets: a secret per position, check-in lists and the scans made at them (issue #15)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import boxoffice.db
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

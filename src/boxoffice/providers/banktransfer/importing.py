@@ -192,7 +192,6 @@ def start_import(
     job.params = {"import_id": bank_import.id}
     if background:
         from boxoffice.outbox.service import enqueue
-        from boxoffice.providers.banktransfer import tasks  # noqa: F401  (registers the task here)
 
         enqueue(session, JOB_KIND, {"import_id": bank_import.id}, dedupe_key=f"{JOB_KIND}:{bank_import.id}")
     return bank_import

@@ -21,14 +21,13 @@ from pydantic import Field, field_validator
 from boxoffice.errors import InvalidValue
 from boxoffice.kit.money import format_amount
 from boxoffice.orders.models import Order
-from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentState
 from boxoffice.providers.banktransfer import rules
 from boxoffice.providers.banktransfer.references import make_reference
 from boxoffice.providers.banktransfer.repository import issued_reference
 from boxoffice.providers.banktransfer.sepa import validate_bic, validate_iban
-from boxoffice.providers.base import CheckoutContext, PaymentProvider, ProviderSettings
+from boxoffice.providers.base import CheckoutContext, PaymentProvider, PaymentResult, ProviderSettings
 
 _PREFIX = re.compile(r"[A-Z0-9]{1,6}")
 _templates = Environment(
@@ -129,12 +128,12 @@ class BankTransferProvider(PaymentProvider):
         payment.info = {**payment.info, "reference": reference}
         payment.provider_reference = reference
 
-    def execute_payment(self, payment: Payment) -> str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         reference = self.reference_for(payment)
         if payment.info.get("reference") != reference:
             payment.info = {**payment.info, "reference": reference}
-        payments.set_payment_pending(self.session, payment.id, actor=self.actor, reference=reference)
-        return None
+        payment.provider_reference = reference
+        return PaymentResult.pending(reference=reference)
 
     # -- rendering --------------------------------------------------------------------------------
     def payment_pending_render(self, payment: Payment) -> Markup:

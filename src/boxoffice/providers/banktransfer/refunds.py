@@ -19,6 +19,7 @@ from boxoffice.catalogue.models import Event
 from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Refund
@@ -161,7 +162,7 @@ def export_refunds(session: Session, event_id: int, *, fmt: str, actor: str) -> 
             "export": {"batch": batch, "format": fmt, "at": at.isoformat(), "on": on.isoformat()},
         }
         payments.set_refund_transit(session, refund.id, actor=actor, reference=batch)
-        audit.record(session, refund.order, actor, "refund.exported", refund=refund.full_id, batch=batch, format=fmt)
+        audit.record(session, refund.order, actor, Action.REFUND_EXPORTED, refund=refund.full_id, batch=batch, format=fmt)
     return RefundFile(batch, fmt, content, [refund.full_id for refund, _ in exported], missing)
 
 

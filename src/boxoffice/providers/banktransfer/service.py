@@ -20,6 +20,7 @@ from boxoffice.catalogue.models import Event
 from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
@@ -57,7 +58,7 @@ from boxoffice.providers.registry import provider_for
 
 log = logging.getLogger(__name__)
 
-MATCHED_ACTION = "bank-transaction.matched"
+MATCHED_ACTION = Action.BANK_TRANSACTION_MATCHED
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,7 @@ def set_refund_account(
     kept = {key: value for key, value in refund.info.items() if key not in REFUND_ACCOUNT_KEYS}
     refund.info = {**kept, **account_info(name[:70], checked_iban, checked_bic)}
     # The audit log says that the account changed, never which account it is.
-    audit.record(session, order, actor, "refund.account-set", refund=refund.full_id, account_ending=checked_iban[-4:])
+    audit.record(session, order, actor, Action.REFUND_ACCOUNT_SET, refund=refund.full_id, account_ending=checked_iban[-4:])
     return refund
 
 

@@ -19,7 +19,6 @@ from boxoffice.config import get_settings
 from boxoffice.inbox.models import ProviderEvent
 from boxoffice.kit.money import from_minor_units, to_minor_units
 from boxoffice.orders.models import Order
-from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentState, RefundState
 from boxoffice.providers.base import (
@@ -27,6 +26,8 @@ from boxoffice.providers.base import (
     PaymentError,
     PaymentFormError,
     PaymentProvider,
+    PaymentResult,
+    RefundResult,
     RemoteStatus,
     WebhookResult,
 )
@@ -109,18 +110,21 @@ class SandboxProvider(PaymentProvider):
         )
         payment.provider_reference = intent.intent_id
 
-    def execute_payment(self, payment: Payment) -> str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         if payment.provider_reference is None:
-            raise PaymentError("This payment was not prepared; please start again.")
+            return PaymentResult.failed("This payment was not prepared; please start again.")
         try:
             intent = processor.confirm_intent(self.session, payment.provider_reference)
         except processor.ProcessorError as exc:
-            raise PaymentError(exc.message) from exc
+            return PaymentResult.failed(exc.message)
+        if intent.status == "succeeded":
+            amount = from_minor_units(intent.amount, self.event.currency)
+            return PaymentResult.confirmed(reference=intent.intent_id, amount=amount)
         if intent.status == "requires_action" and intent.confirmation_token:
-            return confirmation_url(intent.confirmation_token)
+            return PaymentResult.pending(redirect_url=confirmation_url(intent.confirmation_token))
         if intent.status in ("failed", "canceled"):
-            raise PaymentError(intent.last_error or DECLINE_MESSAGE)
-        return None
+            return PaymentResult.failed(intent.last_error or DECLINE_MESSAGE)
+        return PaymentResult.pending()
 
     def cancel_payment(self, payment: Payment) -> None:
         if payment.provider_reference is None:
@@ -151,14 +155,12 @@ class SandboxProvider(PaymentProvider):
     def payment_partial_refund_supported(self, payment: Payment) -> bool:
         return payment.provider_reference is not None
 
-    def execute_refund(self, refund: Refund) -> None:
+    def execute_refund(self, refund: Refund) -> RefundResult:
         payment = refund.payment
         if payment is None or payment.provider_reference is None:
-            raise PaymentError("This refund has no sandbox payment to give money back from.")
-        # Handed over before the call: the processor's callback marks it done.
-        payments.set_refund_transit(self.session, refund.id, actor=self.actor)
+            return RefundResult.failed("This refund has no sandbox payment to give money back from.")
         try:
-            processor.refund(
+            item = processor.refund(
                 self.session,
                 payment.provider_reference,
                 amount=to_minor_units(refund.amount, self.event.currency),
@@ -166,7 +168,9 @@ class SandboxProvider(PaymentProvider):
                 idempotency_key=self._refund_key(refund),
             )
         except processor.ProcessorError as exc:
-            raise PaymentError(exc.message) from exc
+            return RefundResult.failed(exc.message)
+        # The processor always gives the money back at once (its callback may have said so already).
+        return RefundResult.done(reference=item.refund_id)
 
     def fetch_payment_status(self, payment: Payment) -> RemoteStatus:
         intent = processor.find_intent(self.session, payment.provider_reference or "")

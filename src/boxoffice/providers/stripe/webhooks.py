@@ -24,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Event
+from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments.models import Payment
 from boxoffice.payments.rules import PaymentState, RefundState
@@ -93,6 +95,9 @@ def verify(session: Session, headers: Mapping[str, str], body: bytes) -> list[In
         raise WebhookSignatureInvalid("The body is not a Stripe event.") from error
     if not isinstance(claimed, dict):
         raise WebhookSignatureInvalid("The body is not a Stripe event.")
+    if not rules.signed_recently(header, int(now().timestamp()), TOLERANCE_SECONDS):
+        # The SDK refuses only old signatures; one dated ahead would stay replayable until then.
+        raise WebhookSignatureInvalid("The Stripe-Signature is dated more than five minutes away from now.")
     for secret, organizer_id in _secrets_of(session, claimed):
         try:
             event = verify_event(body, header, secret, TOLERANCE_SECONDS)
@@ -207,7 +212,7 @@ def _dispute_created(session: Session, payment: Payment, obj: Mapping[str, Any])
     reason = str(obj.get("reason") or "unknown reason")
     if not rules.dispute_takes_money(status):
         audit.record(
-            session, payment.order, ACTOR, "payment.dispute-inquiry", payment=payment.full_id, dispute=dispute_id,
+            session, payment.order, ACTOR, Action.PAYMENT_DISPUTE_INQUIRY, payment=payment.full_id, dispute=dispute_id,
             reason=reason, detail="The buyer's bank asks about this payment; no money was taken (yet).",
         )  # fmt: skip
         return WebhookResult.processed(payment.order_id, f"{dispute_id}: inquiry noted")

@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from boxoffice.catalogue.policies import LatePaymentPolicy, check_settings
 from boxoffice.errors import InvalidValue
-from boxoffice.orders.policies import LatePaymentPolicy, check_settings
 from boxoffice.providers.base import PaymentProvider
 from boxoffice.web.templating import local_input, parse_local
 

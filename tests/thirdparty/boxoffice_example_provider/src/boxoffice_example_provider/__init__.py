@@ -14,9 +14,14 @@ from typing import Any, ClassVar
 from markupsafe import Markup
 
 from boxoffice.orders.models import Order
-from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
-from boxoffice.providers.base import PaymentError, PaymentFormError, PaymentProvider, ProviderSettings
+from boxoffice.providers.base import (
+    PaymentFormError,
+    PaymentProvider,
+    PaymentResult,
+    ProviderSettings,
+    RefundResult,
+)
 
 WALLET = re.compile(r"^W-\d{6}$")
 
@@ -51,15 +56,14 @@ class ExamplePayProvider(PaymentProvider):
             raise PaymentFormError("Enter your wallet id, e.g. W-123456.", field=self.identifier)
         return {"wallet": wallet}
 
-    def execute_payment(self, payment: Payment) -> str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         wallet = payment.info["wallet"]
         # Here a real provider charges the wallet through its API, sending payment.full_id as the
         # reference and f"{payment.full_id}-{payment.attempts}" as the idempotency key.
         if wallet.endswith("0"):
-            raise PaymentError("Your ExamplePay wallet does not hold enough money.")
-        payment.provider_reference = f"xp_{payment.full_id}"
-        payments.confirm_payment(self.session, payment.id, actor=self.actor)
-        return None
+            return PaymentResult.failed("Your ExamplePay wallet does not hold enough money.")
+        # The provider reports; the core confirms the attempt and pays the order when covered.
+        return PaymentResult.confirmed(reference=f"xp_{payment.full_id}")
 
     def payment_pending_render(self, payment: Payment) -> Markup:
         return Markup("<p>ExamplePay is confirming your payment.</p>")
@@ -74,10 +78,9 @@ class ExamplePayProvider(PaymentProvider):
     def payment_partial_refund_supported(self, payment: Payment) -> bool:
         return payment.provider_reference is not None
 
-    def execute_refund(self, refund: Refund) -> None:
+    def execute_refund(self, refund: Refund) -> RefundResult:
         # Here a real provider sends the money back through its API (idempotency key: refund.full_id).
-        refund.provider_reference = f"xp_{refund.full_id}"
-        payments.mark_refund_done(self.session, refund.id, actor=self.actor)
+        return RefundResult.done(reference=f"xp_{refund.full_id}")
 
     def shred_payment_info(self, obj: Payment | Refund) -> None:
         obj.info = {key: value for key, value in obj.info.items() if key != "wallet"}

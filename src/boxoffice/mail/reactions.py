@@ -1,4 +1,5 @@
-"""Turns audit entries into queued e-mails, in the transaction that made the change."""
+"""The mail reaction: an audit entry that calls for e-mails queues them, in the transaction that made
+the change (wired in :mod:`boxoffice.reactions`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from boxoffice.mail.rules import COUNTED_ACTIONS, mails_for
 from boxoffice.mail.service import queue_for_order
-from boxoffice.orders import audit
+from boxoffice.orders.audit import Action
 from boxoffice.orders.models import AuditEntry, Order
 
 # Orders whose "order placed" mail was queued in the current transaction: that mail already carries
@@ -17,8 +18,8 @@ from boxoffice.orders.models import AuditEntry, Order
 _PLACED = "boxoffice.mail.placed-this-transaction"
 
 
-@audit.add_listener
-def queue_mails(session: Session, order: Order, action: str, data: dict[str, Any]) -> None:
+def queue_mails(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
+    """Queue the mails ``action`` calls for (see :func:`boxoffice.mail.rules.mails_for`)."""
     occurrence = 1
     if action in COUNTED_ACTIONS:
         # Autoflush writes the entry being recorded first, so the count includes it.

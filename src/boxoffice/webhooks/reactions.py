@@ -1,4 +1,5 @@
-"""Collect webhook events from the audit log during a transaction; turn them into deliveries just
+"""The webhook reaction (wired in :mod:`boxoffice.reactions`): collect webhook events from the audit
+log during a transaction; turn them into deliveries just
 before it commits, so each delivery carries the resource as that transaction leaves it (an order
 paid in the same transaction it was placed in shows as paid in both events)."""
 
@@ -10,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from boxoffice.kit.clock import now
-from boxoffice.orders import audit
+from boxoffice.orders.audit import Action
 from boxoffice.orders.models import Order
 from boxoffice.webhooks.rules import event_type_for
 from boxoffice.webhooks.service import PendingEvent, create_deliveries
@@ -18,8 +19,8 @@ from boxoffice.webhooks.service import PendingEvent, create_deliveries
 _PENDING = "boxoffice.webhooks.pending-events"
 
 
-@audit.add_listener
-def collect(session: Session, order: Order, action: str, data: dict[str, Any]) -> None:
+def collect(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
+    """Remember that ``action`` happened to ``order``, to be sent as a webhook event at commit."""
     event_type = event_type_for(action)
     if event_type is None:
         return

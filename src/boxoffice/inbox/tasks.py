@@ -1,0 +1,16 @@
+"""The inbox's job: apply one stored provider event after the callback was answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boxoffice.inbox.service import process_event
+from boxoffice.outbox.tasks import task
+
+PROCESS = "inbox.process"
+
+
+@task(PROCESS, max_attempts=3)
+def process(params: dict[str, Any]) -> None:
+    # Never raises for a provider's trouble: the event keeps its own attempts and the sweep retries it.
+    process_event(int(params["event_id"]))
