@@ -12,6 +12,7 @@ from boxoffice.catalogue.models import Event, Product
 from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.outbox.repository import insert_or_skip
 from boxoffice.tickets.models import Checkin, CheckInList
@@ -233,5 +234,5 @@ def set_attendee_names(session: Session, order: Order, names: Mapping[int, str],
             changed.append(position_id)
     if changed:
         # The names themselves stay out of the audit log, so shredding them leaves nothing behind.
-        audit.record(session, order, actor, "order.attendees-changed", positions=changed)
+        audit.record(session, order, actor, Action.ORDER_ATTENDEES_CHANGED, positions=changed)
     return changed
