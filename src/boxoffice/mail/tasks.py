@@ -39,7 +39,12 @@ def send_mail(params: dict[str, Any]) -> None:
         recipients = list(mail.recipients)
     try:
         how = transport.send(
-            mail_id=mail_id, recipients=recipients, subject=rendered.subject, text=rendered.text, html=rendered.html
+            mail_id=mail_id,
+            recipients=recipients,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            attachments=rendered.attachments,
         )
     except (smtplib.SMTPException, OSError) as exc:
         with unit_of_work() as session:

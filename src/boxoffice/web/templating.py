@@ -8,11 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from boxoffice.config import get_settings
+from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount
+from boxoffice.tickets import qr
 from boxoffice.web import flash
 from boxoffice.web.csrf import CSRF_FIELD, apply_csrf_cookie, csrf_token
 
@@ -81,6 +84,8 @@ _env.globals["CSRF_FIELD"] = CSRF_FIELD
 _env.globals["has_template"] = has_template
 # The process's configuration (read per render: tests change it between runs).
 _env.globals["config"] = get_settings
+_env.globals["now"] = now
+_env.globals["qr_svg"] = lambda secret, title="Ticket QR code": Markup(qr.svg(secret, title=title))
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
