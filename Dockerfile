@@ -15,8 +15,11 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BOXOFFICE_LOG_FORMAT=json
+# fonts-dejavu-core: the tickets PDF's font for attendee names outside Latin-1.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links /wheels boxoffice \
+    apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir --no-index --find-links /wheels boxoffice \
     && useradd --system --uid 10001 --home-dir /var/lib/boxoffice --create-home boxoffice
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/boxoffice-entrypoint
 USER boxoffice

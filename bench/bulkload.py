@@ -20,11 +20,13 @@ slots  share  order                                                            p
 ====== ===== ================================================================ =================
 
 Ids are derived from ``i`` (order ``i``, its payment ``i``, positions ``2i-1`` and ``2i``…), so the
-sizes load one after the other (10k, then up to 100k, then up to 1M) into the same database.
+sizes load one after the other (10k, then up to 100k, then up to 1M) into the same database. A
+position's ticket secret is :func:`ticket_secret` of its id, so the check-in benchmark can scan it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 # Order codes use the alphabet of boxoffice.kit.codes: five base-32 digits of a bijection of i
@@ -62,8 +64,8 @@ FROM s
 """
 
 _POSITIONS = """
-INSERT INTO order_positions (id, order_id, product_id, price, canceled)
-SELECT 2 * o.id - 1 + k, o.id, %(product)s, 49.00, o.status = 'canceled'
+INSERT INTO order_positions (id, order_id, product_id, price, canceled, secret)
+SELECT 2 * o.id - 1 + k, o.id, %(product)s, 49.00, o.status = 'canceled', md5('ticket' || (2 * o.id - 1 + k))
 FROM orders o CROSS JOIN generate_series(0, 1) AS k
 WHERE o.id BETWEEN %(lo)s AND %(hi)s AND k < 1 + (o.id / 7) %% 2
 """
@@ -119,6 +121,11 @@ UPDATE quotas SET used = (
 """
 
 _SEQUENCES = ("orders", "order_positions", "payments", "refunds", "audit_entries")
+
+
+def ticket_secret(position_id: int) -> str:
+    """The secret a bulk-loaded position carries (predictable: for benchmarks only)."""
+    return hashlib.md5(f"ticket{position_id}".encode()).hexdigest()
 
 
 def load_orders(libpq_url: str, *, event_id: int, product_id: int, quota_id: int, lo: int, hi: int) -> None:

@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, str] = {
     "rush": "bench.rush",
     "scale": "bench.scale",
     "webhooks": "bench.webhooks",
+    "checkin": "bench.checkin",
     "profile": "bench.profile",
 }
 

@@ -36,6 +36,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "boxoffice.providers.banktransfer.api",
     "boxoffice.webhooks.api",
     "boxoffice.books.api",
+    "boxoffice.tickets.api",
 )
 
 

@@ -91,10 +91,12 @@ def migrate() -> None:
 def demo() -> None:
     """Seed the demo organizer, event, products and admin user (idempotent)."""
     from boxoffice.catalogue.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+    from boxoffice.tickets.service import default_list
 
     _need_database()
     with db.unit_of_work() as session:
         event = seed_demo(session)
+        default_list(session, event)  # so the panel's scanner has a list to open
         slug = f"{event.organizer.slug}/{event.slug}"
     typer.echo(f"Demo event: {slug}  (shop: /e/{slug}/)")
     typer.echo(f"Login: {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_DATABASE_URL = "sqlite:///boxoffice.sqlite3"
+DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 LOG_FORMATS = ("text", "json")
 
@@ -29,7 +30,7 @@ class Settings:
     # Addresses and CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: none.
     trusted_proxies: tuple[str, ...] = ()
     # Where checkout pages load Stripe.js from; its origin is allowed by the pages' CSP.
-    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_js_url: str = DEFAULT_STRIPE_JS_URL
 
 
 def _from_env() -> Settings:
@@ -47,7 +48,7 @@ def _from_env() -> Settings:
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         webhook_allowed_hosts=_list(env.get("BOXOFFICE_WEBHOOK_ALLOWED_HOSTS")),
         trusted_proxies=_list(env.get("BOXOFFICE_TRUSTED_PROXIES")),
-        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
+        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or DEFAULT_STRIPE_JS_URL,
     )
 
 

@@ -11,6 +11,7 @@ from boxoffice.outbox import models as outbox_models
 from boxoffice.payments import models as payments_models
 from boxoffice.providers.banktransfer import models as banktransfer_models
 from boxoffice.providers.sandbox import models as sandbox_models
+from boxoffice.tickets import models as tickets_models
 from boxoffice.webhooks import models as webhooks_models
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "outbox_models",
     "payments_models",
     "sandbox_models",
+    "tickets_models",
     "webhooks_models",
 ]

@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from boxoffice.catalogue.models import Event
 from boxoffice.jobs.service import create_job
 from boxoffice.kit import clock
 from boxoffice.orders.models import AuditEntry, Order
 from boxoffice.orders.service import expire_order, mark_paid
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
+from boxoffice.tickets.service import create_list
 
 CALLERS = ("anonymous", "buyer_a", "buyer_b", "staff_x", "admin_x", "admin_y")
 Setup = Callable[[Any, Any], dict[str, int]]  # (uow, world) -> ids the path and document use
@@ -79,6 +81,19 @@ def _position(uow: Any, world: Any) -> dict[str, int]:
 def _job(uow: Any, world: Any) -> dict[str, int]:
     with uow() as s:
         return {"job": create_job(s, "test", created_by="test", organizer_id=world.organizer_x).id}
+
+
+def _check_in_list(uow: Any, world: Any) -> dict[str, int]:
+    with uow() as s:
+        return {"list": create_list(s, s.get(Event, world.shop.event_id), name="Door").id}
+
+
+def _ticket_at_door(uow: Any, world: Any) -> dict[str, Any]:
+    """Order A paid, a list to scan it at, and its first ticket's secret (for the scan document)."""
+    ids: dict[str, Any] = {**_paid(uow, world), **_check_in_list(uow, world)}
+    with uow() as s:
+        ids["secret"] = s.get(Order, world.order_a).positions[0].secret
+    return ids
 
 
 def _nothing(uow: Any, world: Any) -> dict[str, int]:
@@ -275,6 +290,42 @@ ENDPOINTS = [
         },
     ),
     Endpoint("GET", "/v1/jobs/{job}", TEAM_READ, _job),
+    # Tickets and check-in: the team scans (staff too); admins set up the lists.
+    Endpoint("GET", "/v1/orders/{order_a}/tickets.pdf", (401, 409, 404, 409, 409, 404)),  # order A is unpaid
+    Endpoint(
+        "PATCH",
+        "/v1/order-positions/{position}",
+        ORDER_READ,
+        _position,
+        doc=lambda world, ids: {
+            "data": {"type": "order-positions", "id": str(ids["position"]), "attributes": {"attendee-name": "Ada"}}
+        },
+    ),
+    Endpoint("GET", "/v1/events/{event}/check-in-lists", TEAM_READ),
+    Endpoint(
+        "POST",
+        "/v1/events/{event}/check-in-lists",
+        ADMIN_CATALOGUE_CREATE,
+        doc=lambda world, ids: {"data": {"type": "check-in-lists", "attributes": {"name": "Side door"}}},
+    ),
+    Endpoint("GET", "/v1/check-in-lists/{list}", TEAM_READ, _check_in_list),
+    Endpoint(
+        "PATCH",
+        "/v1/check-in-lists/{list}",
+        ADMIN_CATALOGUE,
+        _check_in_list,
+        doc=lambda world, ids: {
+            "data": {"type": "check-in-lists", "id": str(ids["list"]), "attributes": {"allow-reentry": True}}
+        },
+    ),
+    Endpoint(
+        "POST",
+        "/v1/check-in-lists/{list}/checkins",
+        (401, 404, 404, 201, 201, 404),
+        _ticket_at_door,
+        doc=lambda world, ids: {"data": {"type": "checkins", "attributes": {"secret": ids["secret"]}}},
+    ),
+    Endpoint("GET", "/v1/check-in-lists/{list}/checkins", TEAM_READ, _check_in_list),
 ]
 
 
@@ -338,7 +389,7 @@ def test_each_caller_gets_exactly_its_status(api: Any, make_world: Any, uow: Any
 
 
 def test_the_matrix_covers_every_endpoint_of_these_routers(app: Any) -> None:
-    tags = {"auth", "catalogue", "orders", "payments", "refunds", "jobs"}
+    tags = {"auth", "catalogue", "orders", "payments", "refunds", "jobs", "tickets"}
     operations = {
         f"{method.upper()} {path}"
         for path, item in app.openapi()["paths"].items()

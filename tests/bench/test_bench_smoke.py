@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bulkload, ceiling, infra, load, profile, rush, scale, statements, throughput, webhooks
+from bench import bulkload, ceiling, checkin, infra, load, profile, rush, scale, statements, throughput, webhooks
 from bench import run as bench_run
 from components import postgres_url, unavailable
 
@@ -100,6 +100,16 @@ def test_ticket_rush_never_oversells(bench_server: str) -> None:
     assert result["tickets_sold"] >= 9  # a last buyer of two may find one seat left
     assert result["books_verify_exit"] == 0
     assert set(result["errors"]) <= {"place-order 409 quota-exceeded"}
+
+
+def test_checkin_scans_every_ticket_once_and_reads_the_lists(bench_server: str) -> None:
+    result = checkin.run("small", orders=100, scans=60, single_scans=10, scanners=5, list_reads=2)
+    answers = result["scan_answers"]
+    assert sum(answers.values()) == 70
+    assert set(answers) <= {"ok", "already-checked-in", "unpaid", "canceled"}
+    assert result["admitted"] == answers["ok"] and result["expected"] > 0
+    assert result["transport_errors"] == {}
+    assert result["list_latencies"]["one list"]["count"] == 2
 
 
 def test_scale_times_the_organizer_reads_and_saves_their_plans(bench_server: str) -> None:

@@ -29,6 +29,8 @@ from boxoffice.orders.models import AuditEntry, Order, OrderPosition
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.providers.banktransfer.models import BankImport, BankTransaction, BankTransactionMatch
+from boxoffice.tickets import service as tickets
+from boxoffice.tickets.models import CheckInList
 from conftest import make_shop
 
 runner = CliRunner()
@@ -86,6 +88,11 @@ def plant(session: Session, trade: Any, event_id: int, product_id: int, p: Plant
     payments.mark_refund_done(session, external.id, actor=ADMIN)
     _plant_copies(session, order_id, p)
     _plant_bank_lines(session, event_id, order_id, payment_id, p)
+    # A scan at the door: the check-in tables are scanned for leftovers with a row in them.
+    event = session.get(Event, event_id)
+    door = tickets.create_list(session, event, name=f"Door of {event.slug}")
+    first = session.scalars(select(OrderPosition).where(OrderPosition.order_id == order_id)).first()
+    tickets.scan(session, door, first.secret, actor=ADMIN)
     return order_id
 
 
@@ -254,6 +261,19 @@ def test_payment_details_alone_leave_the_buyers_email_and_names(uow, shop, plant
         assert "orders.email: zelda.planted@example.org" in rest
         assert "order_positions.attendee_name: Zelda Plantagenet" in rest
         assert verify(s).ok
+
+
+def test_shredding_keeps_the_tickets_valid_but_removes_the_attendee_names(uow, shop, planted) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        before = {p.id: p.secret for p in s.scalars(select(OrderPosition).where(OrderPosition.order_id == planted))}
+    _shred(uow, shop.event_id)
+    with uow() as s:
+        positions = list(s.scalars(select(OrderPosition).where(OrderPosition.order_id == planted)))
+        assert {p.id: p.secret for p in positions} == before
+        assert [p.attendee_name for p in positions] == [None, None]
+        door = s.scalars(select(CheckInList).where(CheckInList.event_id == shop.event_id)).one()
+        admitted = tickets.scan(s, door, positions[1].secret, actor=ADMIN)
+        assert admitted.refusal is None and admitted.checkin.result == "ok"
 
 
 def test_shredding_again_changes_nothing(uow, shop, planted) -> None:  # type: ignore[no-untyped-def]

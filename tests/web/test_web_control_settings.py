@@ -203,3 +203,14 @@ def test_the_import_form_takes_the_columns_of_an_unrecognised_csv(pages, web_sho
                               data={"csrf_token": pages.token(), "column-booked-on": "When"},
                               files={"statement": ("own.csv", own, "text/csv")})
     assert wrong.status_code == 422 and "amount" in text_of(wrong.text)
+
+
+def test_the_stripe_settings_say_which_key_goes_where(pages, web_shop) -> None:  # type: ignore[no-untyped-def]
+    pages.login()
+    page = pages.get(SETTINGS).text
+    for field, words in (("secret-key", "Developers → API keys: the secret key"),
+                         ("publishable-key", "the order page gives it to Stripe.js"),
+                         ("webhook-secret", "/v1/webhooks/stripe")):  # fmt: skip
+        assert f'id="stripe-{field}" name="stripe-{field}"' in page
+        assert f'aria-describedby="stripe-{field}-help"' in page
+        assert words in page.split(f'id="stripe-{field}-help">')[1].split("</span>")[0]

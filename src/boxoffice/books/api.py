@@ -7,8 +7,8 @@ the report; only admins download personal data and shred.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from fastapi import Query as QueryParam
@@ -27,22 +27,12 @@ from boxoffice.db import session_factory
 from boxoffice.jobs.schemas import JobDocument
 from boxoffice.jobs.serializers import job_resource
 from boxoffice.kit.http import READ_ERRORS, JSONAPIResponse, error_responses
-from boxoffice.kit.jsonapi import MEDIA_TYPE, document, rel_to_one, resource_object
-from boxoffice.kit.responses import http_error
+from boxoffice.kit.jsonapi import document, rel_to_one, resource_object
+from boxoffice.kit.openapi import file_responses
 
 router = APIRouter(tags=["books"])
 
 _NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _file_responses(media_types: Iterable[str], *statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` of a download: the file's types, and errors as JSON:API documents (a download
-    route's own media type is the file's, so the kit's error entries would be documented wrongly)."""
-    error = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ErrorDocument"}}}
-    return {
-        200: {"description": "The file, streamed.", "content": {media: {} for media in media_types}},
-        **{status: {"description": http_error(status, "")["title"], "content": error} for status in statuses},
-    }
 
 
 def _download(chunks: Iterator[bytes], media_type: str, filename: str) -> StreamingResponse:
@@ -53,7 +43,7 @@ def _download(chunks: Iterator[bytes], media_type: str, filename: str) -> Stream
 @router.get(
     "/v1/events/{event_id}/exports/{kind}",
     response_class=StreamingResponse,
-    responses=_file_responses((media for media, _ in FORMATS.values()), 400, 401, 403, 404),
+    responses=file_responses((media for media, _ in FORMATS.values()), 400, 401, 403, 404),
     summary="An export of the event's books: orders, payments, refunds or bank-transactions",
     description="Streamed as it is read, in `csv` (UTF-8 with a byte-order mark; text cells that a spreadsheet "
     "would run as a formula start with `'`), `xlsx` or `json` (an array of objects). Amounts are decimal "
@@ -101,7 +91,7 @@ def books_verification(event_id: ResourceId, call: Reader) -> Response:
 @router.get(
     "/v1/events/{event_id}/personal-data",
     response_class=StreamingResponse,
-    responses=_file_responses(["application/zip"], 400, 401, 403, 404),
+    responses=file_responses(["application/zip"], 400, 401, 403, 404),
     summary="Everything a shred of the event would erase, as a ZIP (admins)",
     description="Download this before shredding: `personal-data.json` lists, order by order, the buyer's "
     "e-mail and attendee names (with `include-orders=true`), each payment's and refund's provider data, and "

@@ -8,6 +8,7 @@ Under the API prefix every request body is documented as ``application/vnd.api+j
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,6 +32,16 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 # The errors most endpoints document: reading a resource, and acting on one with a document.
 READ_ERRORS = error_responses(400, 401, 403, 404)
 ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 415, 422)
+
+
+def file_responses(media_types: Iterable[str], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a download: the file's types, and errors as JSON:API documents (a download
+    route's own media type is the file's, so the kit's error entries would be documented wrongly)."""
+    error = {MEDIA_TYPE: {"schema": dict(_ERROR_REF)}}
+    return {
+        200: {"description": "The file.", "content": {media: {} for media in media_types}},
+        **{status: {"description": http_error(status, "")["title"], "content": error} for status in statuses},
+    }
 
 
 def _error_response(description: str) -> dict[str, Any]:

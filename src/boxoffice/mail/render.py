@@ -30,6 +30,7 @@ from boxoffice.payments.models import Payment
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, OPEN_REFUND_STATES, PaymentState, RefundState
 from boxoffice.providers.base import PaymentProvider
 from boxoffice.providers.registry import provider_for
+from boxoffice.tickets.service import tickets_pdf
 
 
 def _money(amount: Decimal | str | None, currency: str) -> str:
@@ -57,10 +58,26 @@ _env.filters["when"] = _when
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+def _attachments(mail: Mail, order: Order | None) -> tuple[Attachment, ...]:
+    """Files a mail carries: the "order paid" mail brings the tickets while the order is paid."""
+    if mail.template != "order-paid" or order is None or order.status != "paid":
+        return ()
+    content, filename = tickets_pdf(order)
+    return (Attachment(filename, "application/pdf", content),)
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,7 @@ def render_mail(session: Session, mail: Mail) -> Rendered | None:
         "mail": mail.context,
         "public_url": get_settings().public_url,
     }
+    order: Order | None = None
     if mail.order_id is not None:
         # What the templates show, in one query per kind of row (no lazy load per position or product).
         order = session.get(
@@ -187,4 +205,5 @@ def render_mail(session: Session, mail: Mail) -> Rendered | None:
         subject=" ".join(subject.split()),
         text=text_template.render(context),
         html=_env.get_template(f"{mail.template}.html").render(context),
+        attachments=_attachments(mail, order),
     )

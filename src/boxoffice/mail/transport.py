@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from boxoffice.config import get_settings
+from boxoffice.mail.render import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,17 @@ def default_sender() -> str:
 
 
 def build_message(
-    *, sender: str, recipients: list[str], subject: str, text: str, html: str, message_id: str
+    *,
+    sender: str,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML as the richer alternative."""
+    """A multipart/alternative message: plain text first, HTML as the richer alternative; with
+    attachments, that inside a multipart/mixed one with the files after it."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -72,16 +82,28 @@ def build_message(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.media_type.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return message
 
 
-def send(*, mail_id: int, recipients: list[str], subject: str, text: str, html: str) -> str:
+def send(
+    *,
+    mail_id: int,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    html: str,
+    attachments: Sequence[Attachment] = (),
+) -> str:
     """Send one mail; returns how (``smtp`` or ``log``). Raises ``smtplib.SMTPException``/``OSError``."""
     url = get_settings().smtp_url
     if url is None:
+        files = "".join(f"\n[attached: {a.filename}, {len(a.content)} bytes]" for a in attachments)
         log.info(
-            "mail %s not sent (no BOXOFFICE_SMTP_URL), printed here instead:\nTo: %s\nSubject: %s\n\n%s",
-            mail_id, ", ".join(recipients), subject, text,
+            "mail %s not sent (no BOXOFFICE_SMTP_URL), printed here instead:\nTo: %s\nSubject: %s\n\n%s%s",
+            mail_id, ", ".join(recipients), subject, text, files,
         )
         return "log"
     target = parse_smtp_url(url, default_sender=default_sender())
@@ -91,6 +113,7 @@ def send(*, mail_id: int, recipients: list[str], subject: str, text: str, html: 
         subject=subject,
         text=text,
         html=html,
+        attachments=attachments,
         # Stable across retries, so a mail client can tell a repeated delivery from a new mail.
         message_id=f"<boxoffice-mail-{mail_id}@{target.sender.rsplit('@', 1)[-1]}>",
     )

@@ -21,6 +21,7 @@ class Action(StrEnum):
     ORDER_QUOTA_EXCEEDED = "order.quota-exceeded"
     ORDER_PAYMENT_METHOD = "order.payment-method"
     ORDER_SHREDDED = "order.shredded"
+    ORDER_ATTENDEES_CHANGED = "order.attendees-changed"
     PAYMENT_CREATED = "payment.created"
     PAYMENT_SENT = "payment.sent"
     PAYMENT_PENDING = "payment.pending"

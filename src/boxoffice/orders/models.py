@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from boxoffice.catalogue.models import Event, Product
 from boxoffice.db import Amount, Base, UTCDateTime
 from boxoffice.kit.clock import now
+from boxoffice.kit.codes import new_ticket_secret
 from boxoffice.kit.money import ZERO
 from boxoffice.payments.rules import COUNTING_PAYMENT_STATES
 
@@ -100,7 +101,7 @@ class Order(Base):
 
 
 class OrderPosition(Base):
-    """One ticket in an order, with the price it was sold at."""
+    """One ticket in an order, with the price it was sold at and the secret its QR code holds."""
 
     __tablename__ = "order_positions"
 
@@ -110,6 +111,9 @@ class OrderPosition(Base):
     price: Mapped[Decimal] = mapped_column(Amount)
     canceled: Mapped[bool] = mapped_column(default=False)
     attendee_name: Mapped[str | None] = mapped_column(String(200))
+    # The ticket's QR code content, drawn when the position is inserted (placement or change) and
+    # never changed; a canceled position keeps it but is refused at the door (boxoffice.tickets).
+    secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_ticket_secret)
 
     order: Mapped[Order] = relationship(back_populates="positions")
     product: Mapped[Product] = relationship()

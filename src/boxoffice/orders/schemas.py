@@ -156,6 +156,7 @@ class PositionAttributes(Attributes):
     price: DecimalString
     canceled: bool
     attendee_name: str | None
+    secret: str = Field(description="The ticket's QR code content (buyer and team only).")
 
 
 class AuditEntryAttributes(Attributes):

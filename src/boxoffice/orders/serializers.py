@@ -45,7 +45,7 @@ ORDER_ATTRIBUTES = frozenset(
     }
 )
 ORDER_FIELDS = ORDER_ATTRIBUTES | {"event", "positions", "payments", "refunds", "audit-entries"}
-POSITION_FIELDS = frozenset({"price", "canceled", "attendee-name", "order", "product"})
+POSITION_FIELDS = frozenset({"price", "canceled", "attendee-name", "secret", "order", "product"})
 AUDIT_ENTRY_FIELDS = frozenset({"action", "actor", "data", "created-at", "order"})
 ORDER_INCLUDES = ("positions", "payments", "refunds", "event")
 _TO_MANY = ("positions", "payments", "refunds")
@@ -101,6 +101,8 @@ def position_resource(position: OrderPosition, currency: str, fields: Fields = N
             "price": format_amount(position.price, currency),
             "canceled": position.canceled,
             "attendee_name": position.attendee_name,
+            # The ticket's QR code content; only the order's buyer and its organizer's team read positions.
+            "secret": position.secret,
         },
         {
             "order": rel_to_one("orders", position.order_id, f"/v1/orders/{position.order_id}"),

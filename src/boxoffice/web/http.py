@@ -24,7 +24,7 @@ from boxoffice.web.flash import redirect
 from boxoffice.web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_FILES = frozenset({"boxoffice.css", "boxoffice.js"})
+STATIC_FILES = frozenset({"boxoffice.css", "boxoffice.js", "stripe-checkout.js", "scanner.js"})
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=Response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.catalogue.models import Event
+from boxoffice.catalogue.service import event_by_slug
 from boxoffice.errors import DomainError, NotFound
 from boxoffice.kit.money import ZERO
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
@@ -33,6 +35,14 @@ def find_order(session: Session, event: Event, code: str) -> Order:
         )
     ).scalar_one_or_none()
     if order is None:
+        raise NotFound(f"Order {code} does not exist.", parameter="code")
+    return order
+
+
+def buyer_order(session: Session, organizer: str, event: str, code: str, secret: str) -> Order:
+    """The order behind a buyer's secret link; 404 (revealing nothing) when the secret is wrong."""
+    order = find_order(session, event_by_slug(session, organizer, event), code)
+    if not hmac.compare_digest(order.secret.encode(), secret.encode()):
         raise NotFound(f"Order {code} does not exist.", parameter="code")
     return order
 

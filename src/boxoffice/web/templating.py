@@ -7,11 +7,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from boxoffice.config import get_settings
+from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount
+from boxoffice.tickets import qr
 from boxoffice.web import flash
 from boxoffice.web.csrf import CSRF_FIELD, apply_csrf_cookie, csrf_token
 
@@ -63,11 +67,25 @@ def parse_local(text: str, timezone: str | None) -> datetime:
     return datetime.fromisoformat(text.strip()).replace(tzinfo=_zone(timezone))
 
 
+def has_template(name: str) -> bool:
+    """Whether a template exists, e.g. a provider's own payment form ``shop/pay/<provider>.html``."""
+    try:
+        _env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
 _env.filters["money"] = money
 _env.filters["amount"] = amount
 _env.filters["when"] = when
 _env.filters["local_input"] = local_input
 _env.globals["CSRF_FIELD"] = CSRF_FIELD
+_env.globals["has_template"] = has_template
+# The process's configuration (read per render: tests change it between runs).
+_env.globals["config"] = get_settings
+_env.globals["now"] = now
+_env.globals["qr_svg"] = lambda secret, title="Ticket QR code": Markup(qr.svg(secret, title=title))
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from boxoffice.providers.stripe.gateway import (
     STRIPE_API_VERSION,
+    AmountNotSupported,
     GatewayConfigError,
     GatewayRequestError,
     GatewayUnavailable,
@@ -27,6 +28,7 @@ from boxoffice.providers.stripe.gateway import (
     StripeGateway,
     from_minor_units,
     intent_params,
+    supported_amount,
     to_minor_units,
     verify_event,
 )
@@ -336,8 +338,9 @@ def test_localstripe_listens_on_loopback_only_and_leaves_no_pickle(localstripe_u
         ("0.5", "usd", 50),
         ("1500", "JPY", 1500),
         ("1000", "KRW", 1000),
-        ("1.234", "KWD", 1234),
+        ("1.230", "KWD", 1230),
         ("5.120", "BHD", 5120),
+        ("12.500", "JOD", 12500),
         ("5", "ISK", 500),  # Stripe writes ISK with two zero decimals
     ],
 )
@@ -356,6 +359,15 @@ def test_minor_units_keep_the_currency_exponent() -> None:
 def test_minor_units_refuse_to_round(amount: str, currency: str) -> None:
     with pytest.raises(ValueError, match="more decimals"):
         to_minor_units(Decimal(amount), currency)
+
+
+@pytest.mark.parametrize(("amount", "currency"), [("1.234", "KWD"), ("5.125", "BHD"), ("0.001", "JOD")])
+def test_three_decimal_amounts_stripe_cannot_take_are_refused_clearly(amount: str, currency: str) -> None:
+    # Stripe documents that the last of the three decimals must be 0; rounding would charge another amount.
+    with pytest.raises(AmountNotSupported, match=rf"only in steps of 0\.010; {amount} {currency}"):
+        to_minor_units(Decimal(amount), currency)
+    assert not supported_amount(Decimal(amount), currency)
+    assert supported_amount(Decimal(amount[:-1] + "0"), currency)
 
 
 def test_minor_units_refuse_negative_and_float() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from fakes import stripe_events
 from fakes.localstripe import CARD_3DS, CARD_DECLINED, CARD_OK, complete_3ds, create_payment_method
 
@@ -97,3 +99,93 @@ def test_a_dashboard_refund_and_a_dispute_wait_for_the_organizer_who_decides(htt
         )
     order = http.call("GET", f"/v1/orders/{order_id}", 200, token=admin)["data"]["attributes"]
     assert (order["status"], order["payment-state"], order["has-open-refund"]) == ("canceled", "paid", False)
+
+
+def _pay_on_checkout_page(url: str, card: str) -> httpx.Response:
+    """The buyer on Stripe Checkout's page (localstripe's fake): types the card and presses Pay."""
+    card_form = {"number": card, "exp_month": "12", "exp_year": "2034", "cvc": "123"}
+    return httpx.post(url, data=card_form)
+
+
+def test_a_client_may_send_the_buyer_to_stripe_checkout_and_the_return_pays_the_order(http: Http, buyer: Buyer) -> None:
+    order_id, token = http.place(buyer.shop, "stripe")
+
+    created = http.call("POST", f"/v1/orders/{order_id}/payments", 201,
+                        http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
+
+    assert created["state"] == "pending" and "/_config/checkout/cs_test_" in created["details"]["redirect-url"]
+    assert created["details"]["redirect-url"].endswith(created["details"]["checkout-session"])
+    paid = _pay_on_checkout_page(created["details"]["redirect-url"], CARD_OK)
+    assert paid.status_code == 302 and "/providers/stripe/return/" in paid.headers["location"]
+    back = buyer.follow(paid.headers["location"])
+    assert back.status_code == 303 and back.headers["location"].endswith("/")
+    payment = http.call("GET", f"/v1/orders/{order_id}/payments", 200, token=token)["data"][0]["attributes"]
+    assert (payment["state"], payment["amount"]) == ("confirmed", "49.00")
+    intent = buyer.stripe(f"/v1/payment_intents/{payment['details']['payment-intent']}")
+    assert intent["amount"] == 4900 and intent["metadata"]["boxoffice_full_id"] == payment["full-id"]
+
+
+def test_a_new_attempt_closes_an_unpaid_checkout_page_and_a_paid_one_cannot_be_replaced(http: Http, buyer: Buyer) -> None:
+    order_id, token = http.place(buyer.shop, "stripe", quantity=2)
+    first = http.call("POST", f"/v1/orders/{order_id}/payments", 201,
+                      http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
+
+    second = http.call("POST", f"/v1/orders/{order_id}/payments", 201,
+                       http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
+
+    states = [p["attributes"]["state"] for p in http.call("GET", f"/v1/orders/{order_id}/payments", 200, token=token)["data"]]
+    assert states == ["canceled", "pending"]
+    closed = _pay_on_checkout_page(first["details"]["redirect-url"], CARD_OK)
+    assert "no longer open" in closed.text
+    assert _pay_on_checkout_page(second["details"]["redirect-url"], CARD_OK).status_code == 302
+    refused = http.call("POST", f"/v1/orders/{order_id}/payments", 409,
+                        http.action("payments", **{"stripe-flow": "checkout"}), token)  # fmt: skip
+    assert "already made on Stripe's page" in refused["errors"][0]["detail"]
+
+
+def test_an_unknown_flow_is_refused_at_its_attribute(http: Http, buyer: Buyer) -> None:
+    order_id, token = http.place(buyer.shop, "stripe")
+
+    answer = http.call("POST", f"/v1/orders/{order_id}/payments", 422,
+                       http.action("payments", **{"stripe-flow": "redirect"}), token)  # fmt: skip
+
+    assert answer["errors"][0]["source"] == {"pointer": "/data/attributes/stripe-flow"}
+
+
+def test_a_checkout_page_that_expired_unpaid_ends_the_attempt(http: Http, buyer: Buyer, uow: Any) -> None:
+    from boxoffice.payments.janitor import check_order
+    from fakes.localstripe import API_KEY
+
+    order_id, token = http.place(buyer.shop, "stripe")
+    created = http.call("POST", f"/v1/orders/{order_id}/payments", 201,
+                        http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
+    session_id = created["details"]["redirect-url"].rsplit("/", 1)[1]
+    with uow() as s:
+        assert [(c.remote, c.outcome) for c in check_order(s, order_id, "user:admin")] == [("pending", "wait")]
+    httpx.post(f"{buyer.base_url}/v1/checkout/sessions/{session_id}/expire",
+               headers={"Authorization": f"Bearer {API_KEY}"}).raise_for_status()  # fmt: skip
+
+    with uow() as s:
+        check_order(s, order_id, "user:admin")
+
+    payment = http.call("GET", f"/v1/orders/{order_id}/payments", 200, token=token)["data"][0]["attributes"]
+    assert payment["state"] == "canceled"
+
+
+def test_the_expired_event_of_an_unpaid_checkout_page_ends_the_attempt_once(http: Http, buyer: Buyer) -> None:
+    from fakes.localstripe import API_KEY
+
+    order_id, token = http.place(buyer.shop, "stripe")
+    created = http.call("POST", f"/v1/orders/{order_id}/payments", 201,
+                        http.action("payments", **{"stripe-flow": "checkout"}), token)["data"]["attributes"]  # fmt: skip
+    session_id = created["details"]["redirect-url"].rsplit("/", 1)[1]
+    expired = httpx.post(f"{buyer.base_url}/v1/checkout/sessions/{session_id}/expire",
+                         headers={"Authorization": f"Bearer {API_KEY}"}).json()  # fmt: skip
+    event = stripe_events.event("checkout.session.expired", expired)
+
+    assert buyer.deliver(event).status_code == 200
+    assert buyer.deliver(event).status_code == 200
+
+    payments = http.call("GET", f"/v1/orders/{order_id}/payments", 200, token=token)["data"]
+    assert [p["attributes"]["state"] for p in payments] == ["canceled"]
+    assert buyer.actions(order_id, "payment.canceled") == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from boxoffice.orders import service as orders
 from boxoffice.payments import refunding
 from boxoffice.providers.stripe.rules import FULL_ID_KEY, REFUND_KEY
@@ -140,3 +142,22 @@ def test_an_event_about_our_refund_before_its_row_is_committed_waits(buyer: Buye
 
     assert buyer.events() == [("charge.refund.updated", "received")]
     assert buyer.refunds(order_id) == []
+
+
+def test_a_three_decimal_refund_stripe_cannot_take_fails_with_a_clear_message(uow: Any, buyer: Buyer) -> None:
+    from conftest import make_shop
+
+    with uow() as s:
+        providers = {"stripe": buyer.shop.event.payment_providers["stripe"]}
+        dinar = make_shop(s, currency="KWD", regular="12.340", student="5.000", slug="dinar", providers=providers)
+    other = type(buyer)(buyer.uow, buyer.client, buyer.base_url, dinar)
+    order_id, payment_id, intent_id = _paid(other)
+    assert other.stripe(f"/v1/payment_intents/{intent_id}")["amount"] == 12340
+
+    with pytest.raises(refunding.RefundDeclined, match=r"^Stripe refunds KWD only in steps of 0\.010; 1\.005 KWD "
+                       r"must be given back another way\.$"):  # fmt: skip
+        refunding.refund_now(payment_id, amount=Decimal("1.005"), actor=ADMIN, uow=buyer.uow)
+    given_back = refunding.refund_now(payment_id, amount=Decimal("1.010"), actor=ADMIN, uow=buyer.uow)
+
+    assert [r[1:3] for r in other.refunds(order_id)] == [("failed", Decimal("1.005")), ("done", Decimal("1.010"))]
+    assert given_back.state == "done" and other.stripe(f"/v1/refunds/{given_back.provider_reference}")["amount"] == 1010

@@ -94,3 +94,22 @@ def test_stripe_may_be_enabled_early_but_is_offered_only_with_both_secrets() -> 
     assert not complete(StripeSettings.load({"enabled": True, "secret-key": "sk_test_1"}))
     assert not complete(StripeSettings.load({"enabled": True, "webhook-secret": "whsec_1"}))
     assert complete(StripeSettings.load({"enabled": True, "secret-key": "sk_test_1", "webhook-secret": "whsec_1"}))
+
+
+def test_a_test_publishable_key_with_a_live_secret_key_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="both be live keys or both be test keys") as refused:
+        _save({"secret-key": "sk_live_1", "publishable-key": "pk_test_1"})
+    assert refused.value.pointer == "/data/attributes/payment-providers/stripe/publishable-key"
+    stored = _save({"secret-key": "sk_live_1"})
+    with pytest.raises(InvalidValue):
+        _save({"publishable-key": "pk_test_1"}, current=stored)  # the kept secret key counts too
+    assert _save({"publishable-key": "pk_live_1"}, current=stored)["publishable-key"] == "pk_live_1"
+
+
+def test_three_decimal_currencies_are_charged_only_in_steps_stripe_takes() -> None:
+    from decimal import Decimal
+
+    from boxoffice.providers.stripe.gateway import supported_amount
+
+    assert supported_amount(Decimal("12.340"), "KWD") and not supported_amount(Decimal("12.345"), "KWD")
+    assert supported_amount(Decimal("1500"), "JPY") and supported_amount(Decimal("49.99"), "EUR")

@@ -1,7 +1,9 @@
 """Where Stripe sends the buyer back after 3-D Secure: ``GET /providers/stripe/return/{payment}``.
 
+The shop's card form comes here too once Stripe.js has confirmed (or failed to confirm) the intent.
 The page only asks Stripe how the PaymentIntent stands and applies that through the same path as
-the webhook (confirming twice is a no-op), then sends the buyer on to their order page.
+the webhook (confirming twice is a no-op), then sends the buyer on to their order page — to its
+card form, with Stripe's message by it, when the card was declined.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from boxoffice.db import unit_of_work
+from boxoffice.payments.rules import PaymentState
 from boxoffice.providers import returns
 from boxoffice.providers.registry import provider_for
 from boxoffice.providers.stripe.provider import StripeProvider
@@ -29,4 +32,6 @@ def stripe_return(payment_id: int, sig: str = "") -> Response:
         assert isinstance(provider, StripeProvider)
         provider.settle(payment)
         target = returns.order_page_url(payment.order)
+        if payment.state == PaymentState.FAILED:
+            target += f"?provider={IDENTIFIER}#pay"
     return RedirectResponse(target, status_code=303)

@@ -36,8 +36,12 @@ DEFAULT_TIMEOUT = 30.0
 
 # Stripe writes ISK with two (always zero) decimals for backwards compatibility; ISO 4217 says none.
 _STRIPE_EXPONENT_OVERRIDES = {"ISK": 2}
+# Stripe takes three decimals in these currencies only with the last one 0 (5.120 KWD, never 5.124).
+THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
-IntentStatus = Literal["succeeded", "requires_action", "processing", "failed", "canceled"]
+# ``awaiting_card``: created for Stripe.js, no card confirmed on it yet (Stripe's
+# ``requires_payment_method`` without a ``last_payment_error``).
+IntentStatus = Literal["succeeded", "requires_action", "processing", "failed", "canceled", "awaiting_card"]
 RefundStatus = Literal["succeeded", "pending", "failed", "canceled"]
 
 
@@ -67,6 +71,10 @@ class GatewayRequestError(StripeGatewayError):
     """Stripe refused a request that moves no money (unknown id, intent not cancelable, ...)."""
 
 
+class AmountNotSupported(ValueError):
+    """An amount Stripe cannot charge or refund in its currency (a three-decimal amount not ending in 0)."""
+
+
 class SignatureInvalid(StripeGatewayError):
     """A webhook payload that is not signed with the secret, too old, or not an event at all."""
 
@@ -87,6 +95,16 @@ class IntentResult:
     client_secret: str | None = field(default=None, repr=False)
     # Ours, sent when the intent was created: tells our attempts from anyone else's.
     metadata: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    """A Stripe Checkout Session: its hosted page, and the intent once the buyer paid (or tried to)."""
+
+    session_id: str
+    status: str  # open, complete, expired
+    url: str | None = None
+    payment_intent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +135,22 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{amount} has more decimals than {currency.upper()} allows")
-    return int(amount.scaleb(_stripe_exponent(currency)))
+    minor = int(amount.scaleb(_stripe_exponent(currency)))
+    if currency.upper() in THREE_DECIMAL_CURRENCIES and minor % 10:
+        raise AmountNotSupported(
+            f"Stripe takes {currency.upper()} amounts only in steps of 0.010; "
+            f"{amount} {currency.upper()} cannot be paid by card."
+        )
+    return minor
+
+
+def supported_amount(amount: Decimal, currency: str) -> bool:
+    """Whether Stripe can move ``amount`` in ``currency`` (see :func:`to_minor_units`)."""
+    try:
+        to_minor_units(amount, currency)
+    except ValueError:
+        return False
+    return True
 
 
 def from_minor_units(value: int, currency: str) -> Decimal:
@@ -185,7 +218,30 @@ class StripeGateway:
         description: str | None = None,
     ) -> IntentResult:
         """Create and confirm a PaymentIntent for ``amount`` with a ``pm_…`` or ``ctoken_…`` token."""
-        params = intent_params(amount, currency, payment_method, metadata, description, return_url)
+        return self._create_intent(intent_params(amount, currency, payment_method, metadata, description, return_url),
+                                   idempotency_key)  # fmt: skip
+
+    def create_intent(
+        self,
+        amount: Decimal,
+        currency: str,
+        metadata: Mapping[str, object],
+        idempotency_key: str,
+        description: str | None = None,
+    ) -> IntentResult:
+        """Create a card PaymentIntent that Stripe.js confirms in the buyer's browser (its ``client_secret``)."""
+        params: dict[str, Any] = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "allowed_payment_method_types": ["card"],
+            "metadata": {str(k): str(v) for k, v in metadata.items()},
+        }
+        if description:
+            params["description"] = description
+        return self._create_intent(params, idempotency_key)
+
+    def _create_intent(self, params: dict[str, Any], idempotency_key: str) -> IntentResult:
+        """Create a PaymentIntent; a decline or refusal is a failed result (see the module docstring)."""
         try:
             intent = self._client.v1.payment_intents.create(
                 params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
@@ -196,6 +252,54 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _translate(error) from error
         return _intent_result(intent)
+
+    def create_checkout(
+        self,
+        amount: Decimal,
+        currency: str,
+        metadata: Mapping[str, object],
+        idempotency_key: str,
+        *,
+        name: str,
+        success_url: str,
+        cancel_url: str,
+        email: str | None = None,
+    ) -> CheckoutResult:
+        """A Checkout Session (Stripe's hosted payment page) for ``amount``; its intent carries ``metadata``."""
+        plain = {str(k): str(v) for k, v in metadata.items()}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "payment_method_types": ["card"],
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {"currency": currency.lower(), "unit_amount": to_minor_units(amount, currency),
+                               "product_data": {"name": name}},
+            }],
+            "payment_intent_data": {"metadata": plain, "description": name},
+            "metadata": plain,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }  # fmt: skip
+        if email:
+            params["customer_email"] = email
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as error:
+            raise GatewayRequestError(_message(error), code=error.code, http_status=error.http_status) from error
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return _checkout_result(session)
+
+    def retrieve_checkout(self, session_id: str) -> CheckoutResult:
+        """Where a Checkout Session stands (``payment_intent`` appears once the buyer paid or tried)."""
+        return _checkout_result(self._call(self._client.v1.checkout.sessions.retrieve, session_id))
+
+    def expire_checkout(self, session_id: str) -> CheckoutResult:
+        """Close an open Checkout Session so it can no longer be paid."""
+        return _checkout_result(self._call(self._client.v1.checkout.sessions.expire, session_id))
 
     def retrieve(self, intent_id: str) -> IntentResult:
         """The intent as Stripe has it now (the janitor's question for pending payments)."""
@@ -354,6 +458,8 @@ def _intent_result(sdk_intent: Any) -> IntentResult:
     intent = _plain(sdk_intent)
     status = _INTENT_STATUSES.get(str(_get(intent, "status")), "processing")
     error = _get(intent, "last_payment_error")
+    if status == "failed" and not error:
+        status = "awaiting_card"  # waiting for its first card, nothing was refused
     next_action = _get(intent, "next_action")
     redirect = _get(_get(next_action, "redirect_to_url"), "url")
     amount, currency = _amount(intent)
@@ -368,6 +474,16 @@ def _intent_result(sdk_intent: Any) -> IntentResult:
         currency=currency,
         client_secret=_get(intent, "client_secret"),
         metadata=_metadata(intent),
+    )
+
+
+def _checkout_result(sdk_session: Any) -> CheckoutResult:
+    session = _plain(sdk_session)
+    return CheckoutResult(
+        session_id=str(_get(session, "id")),
+        status=str(_get(session, "status") or "open"),
+        url=_get(session, "url"),
+        payment_intent_id=_id_of(_get(session, "payment_intent")),
     )
 
 

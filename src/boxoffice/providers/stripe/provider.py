@@ -1,13 +1,24 @@
 """Card payments through Stripe PaymentIntents.
 
-The buyer's card arrives as a token — a PaymentMethod (``pm_…``) or a confirmation token
-(``ctoken_…``) made by Stripe.js, or sent to the Open Event charge as ``{"stripe": "pm_…"}``. The
-attempt is written and committed first; ``execute_payment`` then creates and confirms one
-PaymentIntent for it, with our ids as metadata and an Idempotency-Key built from the attempt
-(:func:`~boxoffice.providers.stripe.rules.idempotency_key`). A card that needs 3-D Secure sends the
-buyer to their bank and back to ``/providers/stripe/return/{payment}``; webhooks
-(:mod:`boxoffice.providers.stripe.webhooks`) report what happens later: late confirmations, refunds
-made in the Stripe dashboard, disputes.
+Three ways in, one attempt each, always written and committed before Stripe is asked:
+
+* the shop's card form (``stripe-flow: card-element``): ``execute_payment`` creates a PaymentIntent
+  that moves no money yet; the order page hands its client secret to Stripe.js, which confirms it
+  with the card typed into the card Element (3-D Secure in Stripe's own dialog), and the buyer
+  comes back through ``/providers/stripe/return/{payment}``, where we ask Stripe how it stands;
+* Stripe Checkout (``stripe-flow: checkout``; the shop's way when the organizer turns on
+  ``hosted-checkout``): ``execute_payment`` opens a Checkout Session and sends the buyer to Stripe's
+  page, which returns them to the same return URL; the session's intent settles the attempt;
+* a token — a PaymentMethod (``pm_…``) or a confirmation token (``ctoken_…``) made by Stripe.js, or
+  sent to the Open Event charge as ``{"stripe": "pm_…"}``: ``execute_payment`` creates and confirms
+  the intent at once; a card that needs 3-D Secure sends the buyer to their bank and back to the
+  same return URL.
+
+Every intent carries our ids as metadata and an Idempotency-Key built from the attempt
+(:func:`~boxoffice.providers.stripe.rules.idempotency_key`). The truth comes from Stripe, never
+from the browser: webhooks (:mod:`boxoffice.providers.stripe.webhooks`) and the return apply the
+intent's state through one idempotent path, and report what happens later: late confirmations,
+refunds made in the Stripe dashboard, disputes.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from boxoffice.errors import InvalidValue
 from boxoffice.kit.clock import now
 from boxoffice.orders.models import Order
 from boxoffice.payments.checkout import REDIRECT_URL
@@ -46,6 +58,7 @@ from boxoffice.providers.stripe.gateway import (
     IntentResult,
     StripeGateway,
     StripeGatewayError,
+    supported_amount,
 )
 from boxoffice.providers.stripe.settings import IDENTIFIER, StripeSettings, check_settings, complete, gateway_for
 
@@ -56,8 +69,17 @@ log = logging.getLogger(__name__)
 
 # Stripe's search finds a new intent within a minute or so; before this age "not found" proves nothing.
 SEARCH_LAG = timedelta(minutes=15)
+# A card form's intent still without a card this long after the buyer pressed "Pay": they left.
+ABANDONED_AFTER = timedelta(hours=1)
 _TOKEN_PREFIXES = ("pm_", "ctoken_")
 _OPEN = (PaymentState.CREATED, PaymentState.PENDING)
+# The checkout field (and value) of the shop's card form: Stripe.js confirms the intent on the page.
+FLOW_FIELD = "stripe-flow"
+CARD_ELEMENT = "card-element"
+# ... and of Stripe Checkout, the hosted payment page.
+CHECKOUT = "checkout"
+_FLOWS = (CARD_ELEMENT, CHECKOUT)
+CHECKOUT_SESSION = "checkout-session"
 
 
 class StripeProvider(PaymentProvider):
@@ -102,13 +124,23 @@ class StripeProvider(PaymentProvider):
                 IDENTIFIER: {
                     "type": "string",
                     "description": "A Stripe PaymentMethod id (pm_…) or confirmation token (ctoken_…) from Stripe.js.",
-                }
+                },
+                FLOW_FIELD: {
+                    "type": "string",
+                    "enum": list(_FLOWS),
+                    "description": "Instead of a token: 'checkout' sends the buyer to Stripe Checkout "
+                    "(details.redirect-url); 'card-element' is the shop's card form with Stripe.js.",
+                },
             },
-            "required": [IDENTIFIER],
+            "anyOf": [{"required": [IDENTIFIER]}, {"required": [FLOW_FIELD]}],
         }
 
     def checkout_prepare(self, order: Order, form_data: Mapping[str, Any]) -> dict[str, Any]:
-        token = form_data.get(IDENTIFIER)
+        token, flow = form_data.get(IDENTIFIER), form_data.get(FLOW_FIELD)
+        if not token and flow in _FLOWS:
+            return {"flow": flow}
+        if not token and flow:
+            raise PaymentFormError(f"{FLOW_FIELD} is one of {', '.join(_FLOWS)}.", field=FLOW_FIELD)
         if not token:
             raise PaymentFormError("The stripe token is missing.", field=IDENTIFIER)
         if not isinstance(token, str) or not token.startswith(_TOKEN_PREFIXES) or len(token) > 255:
@@ -118,21 +150,35 @@ class StripeProvider(PaymentProvider):
             )
         return {"payment-method": token}
 
+    def payment_prepare(self, payment: Payment, form_data: Mapping[str, Any]) -> None:
+        # Refused before anything is committed: Stripe would refuse it anyway, after the attempt.
+        currency = payment.order.currency
+        if not supported_amount(payment.amount, currency):
+            raise InvalidValue(
+                f"Stripe takes {currency} amounts only in steps of 0.010, so {payment.amount} {currency} "
+                "cannot be paid by card. Please choose another payment method.",
+                pointer="/data/attributes/provider",
+                code="amount-not-supported",
+            )
+
     def execute_payment(self, payment: Payment) -> str | None:
-        token = payment.info.get("payment-method")
-        if not token:
+        token, flow = payment.info.get("payment-method"), payment.info.get("flow")
+        if not token and flow not in _FLOWS:
             raise PaymentError("No card was given for this payment.", code="invalid-payment-data")
         order = payment.order
+        metadata = rules.payment_metadata(payment.id, payment.full_id)
+        key = rules.idempotency_key("payment", payment.id, payment.full_id)
+        description = f"{order.event.name}, order {order.code}"
         try:
-            result = self.gateway().charge(
-                payment.amount,
-                order.currency,
-                token,
-                rules.payment_metadata(payment.id, payment.full_id),
-                rules.idempotency_key("payment", payment.id, payment.full_id),
-                return_url=returns.return_url(self.session, payment),
-                description=f"{order.event.name}, order {order.code}",
-            )
+            if flow == CHECKOUT:
+                return self._open_checkout(payment, metadata, key, description)
+            if flow == CARD_ELEMENT:
+                result = self.gateway().create_intent(payment.amount, order.currency, metadata, key, description)
+            else:
+                result = self.gateway().charge(
+                    payment.amount, order.currency, str(token), metadata, key,
+                    return_url=returns.return_url(self.session, payment), description=description,
+                )  # fmt: skip
         except GatewayUnavailable as error:
             raise ProviderUnavailable(f"Stripe did not answer for {payment.full_id}: {error.message}") from error
         except GatewayConfigError as error:
@@ -149,6 +195,22 @@ class StripeProvider(PaymentProvider):
             raise PaymentError("The card payment was canceled.")
         return result.redirect_url if result.status == "requires_action" else None
 
+    def _open_checkout(self, payment: Payment, metadata: dict[str, str], key: str, description: str) -> str:
+        """Open a Checkout Session for the attempt; the URL of Stripe's page the buyer goes to."""
+        order = payment.order
+        try:
+            session = self.gateway().create_checkout(
+                payment.amount, order.currency, metadata, key, name=description,
+                success_url=returns.return_url(self.session, payment), cancel_url=returns.order_page_url(order),
+                email=order.email,
+            )  # fmt: skip
+        except GatewayRequestError as error:
+            raise PaymentError(f"Stripe could not open its payment page: {error.message}") from error
+        payment.info = {**payment.info, CHECKOUT_SESSION: session.session_id}
+        if not session.url:
+            raise ProviderUnavailable(f"Stripe gave no page for {payment.full_id}'s Checkout Session.")
+        return session.url
+
     def apply_intent(self, payment: Payment, result: IntentResult) -> None:
         """Remember the intent and move the attempt as the intent stands (failures are the caller's)."""
         if result.intent_id:
@@ -158,13 +220,32 @@ class StripeProvider(PaymentProvider):
             amount = _amount_in(result.amount, result.currency, payment.order.currency)
             apply_payment_status(self.session, payment.id, RemoteStatus(state, amount), actor=self.actor)
 
+    def client_secret(self, payment: Payment) -> str | None:
+        """The secret Stripe.js confirms the attempt's intent with, while it waits for the buyer's card.
+
+        Asked from Stripe each time rather than stored: it lets anyone holding it pay the intent.
+        """
+        if payment.state not in _OPEN or not payment.provider_reference:
+            return None
+        try:
+            result = self.gateway().retrieve(payment.provider_reference)
+        except StripeGatewayError as error:
+            raise ProviderUnavailable(f"Stripe did not answer for {payment.full_id}: {error.message}") from error
+        return result.client_secret if result.status in ("awaiting_card", "requires_action") else None
+
     def settle(self, payment: Payment) -> None:
         """Ask Stripe how the attempt stands and apply it (the buyer is back from 3-D Secure)."""
         status = self.fetch_payment_status(payment)
         apply_payment_status(self.session, payment.id, status, actor=self.actor)
 
     def cancel_payment(self, payment: Payment) -> None:
-        if payment.state not in _OPEN or not payment.provider_reference:
+        if payment.state not in _OPEN:
+            return
+        session_id = payment.info.get(CHECKOUT_SESSION)
+        if session_id and not payment.provider_reference:
+            self._expire_checkout(payment, str(session_id))
+            return
+        if not payment.provider_reference:
             return
         try:
             result = self.gateway().cancel(payment.provider_reference)
@@ -175,12 +256,32 @@ class StripeProvider(PaymentProvider):
         if result.status != "canceled":
             raise PaymentError("This card payment can no longer be canceled.")
 
+    def _expire_checkout(self, payment: Payment, session_id: str) -> None:
+        """Close the attempt's Checkout Session; refuse when the buyer already paid on it."""
+        try:
+            session = self.gateway().expire_checkout(session_id)
+        except GatewayRequestError:
+            session = self.gateway().retrieve_checkout(session_id)  # already complete or expired
+        except StripeGatewayError as error:
+            raise PaymentError("Stripe cannot be reached to cancel this card payment; please try again.") from error
+        if session.status == "complete":
+            raise PaymentError("This card payment was already made on Stripe's page.")
+
     # -- rendering --------------------------------------------------------------------------------
     def api_payment_details(self, payment: Payment) -> dict[str, Any]:
         # The core adds ``redirect-url`` (3-D Secure) while the attempt waits for the buyer.
-        return {"payment-intent": payment.provider_reference, "charge": payment.info.get("charge")}
+        details = {"payment-intent": payment.provider_reference, "charge": payment.info.get("charge")}
+        if payment.info.get(CHECKOUT_SESSION):
+            details["checkout-session"] = payment.info[CHECKOUT_SESSION]
+        return details
 
     def payment_pending_render(self, payment: Payment) -> Markup:
+        flow = payment.info.get("flow")
+        if flow == CHECKOUT and payment.info.get(REDIRECT_URL):
+            return Markup('<p>Pay on Stripe\'s page: <a href="{}">continue to Stripe</a>. If you already did, '
+                          "this page updates by itself.</p>").format(payment.info[REDIRECT_URL])
+        if flow in _FLOWS:
+            return Markup("<p>{}</p>").format("Processing: waiting for Stripe to confirm your card payment.")
         url = payment.info.get(REDIRECT_URL)
         if url:
             return Markup('<p>Your bank asks you to confirm this payment. <a href="{}">Confirm it now</a>.</p>').format(
@@ -204,6 +305,12 @@ class StripeProvider(PaymentProvider):
         payment = refund.payment
         if payment is None or not payment.provider_reference:
             raise PaymentError("This payment has no Stripe PaymentIntent to refund.", code="refund-not-supported")
+        if not supported_amount(refund.amount, refund.order.currency):
+            raise PaymentError(
+                f"Stripe refunds {refund.order.currency} only in steps of 0.010; "
+                f"{refund.amount} {refund.order.currency} must be given back another way.",
+                code="amount-not-supported",
+            )
         try:
             result = self.gateway().refund(
                 payment.provider_reference,
@@ -227,6 +334,14 @@ class StripeProvider(PaymentProvider):
     def fetch_payment_status(self, payment: Payment) -> RemoteStatus:
         """Retrieve the intent; without one (the create call timed out), search it by our metadata."""
         try:
+            session_id = payment.info.get(CHECKOUT_SESSION)
+            if session_id and not payment.provider_reference:
+                session = self.gateway().retrieve_checkout(str(session_id))
+                if session.payment_intent_id is None:
+                    if session.status == "expired":
+                        return RemoteStatus(PaymentState.CANCELED, message="Stripe's payment page expired unpaid.")
+                    return RemoteStatus(PaymentState.PENDING, message="The buyer has not paid on Stripe's page yet.")
+                remember_payment_reference(self.session, payment.id, session.payment_intent_id)
             if payment.provider_reference:
                 result = self.gateway().retrieve(payment.provider_reference)
             else:
@@ -242,6 +357,15 @@ class StripeProvider(PaymentProvider):
                 result = _best(found)
                 if result.intent_id:
                     remember_payment_reference(self.session, payment.id, result.intent_id, charge=result.charge_id)
+            if (
+                result.status == "awaiting_card"
+                and payment.info.get("flow") == CARD_ELEMENT
+                and now() - payment.created_at >= ABANDONED_AFTER
+            ):
+                # Cancel at Stripe first, so the page the buyer left can no longer pay it.
+                result = self.gateway().cancel(payment.provider_reference or str(result.intent_id))
+                if result.status == "canceled":
+                    return RemoteStatus(PaymentState.CANCELED, message="No card was entered; the payment was given up.")
         except StripeGatewayError as error:
             return RemoteStatus("unknown", message=error.message)
         amount = _amount_in(result.amount, result.currency, payment.order.currency)

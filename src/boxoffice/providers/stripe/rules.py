@@ -48,6 +48,8 @@ _INTENT_STATES = {
     "succeeded": PaymentState.CONFIRMED,
     "requires_action": PaymentState.PENDING,
     "processing": PaymentState.PENDING,
+    # The buyer has the card form in front of them: the attempt waits like one in 3-D Secure.
+    "awaiting_card": PaymentState.PENDING,
     "failed": PaymentState.FAILED,
     "canceled": PaymentState.CANCELED,
 }

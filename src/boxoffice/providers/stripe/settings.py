@@ -25,12 +25,33 @@ _PREFIXES = {
 
 
 class StripeSettings(ProviderSettings):
-    # The account's secret (or restricted) API key: sk_live_…, sk_test_…, rk_…
-    secret_key: str = Field(default="", max_length=255)
-    # For Stripe.js in the buyer's browser (not secret).
-    publishable_key: str = Field(default="", max_length=255)
-    # The signing secret of the webhook endpoint pointing at /v1/webhooks/stripe: whsec_…
-    webhook_secret: str = Field(default="", max_length=255)
+    # The descriptions are what the settings page shows by each key: where to find it, where it goes.
+    secret_key: str = Field(
+        default="",
+        max_length=255,
+        description="Stripe dashboard → Developers → API keys: the secret key (sk_live_…, or sk_test_… to "
+        "test) or a restricted key (rk_…) allowed to write PaymentIntents and Refunds. It stays on the "
+        "server: boxoffice creates PaymentIntents and refunds with it.",
+    )
+    publishable_key: str = Field(
+        default="",
+        max_length=255,
+        description="Same page: the publishable key (pk_live_… or pk_test_…, of the same mode as the secret "
+        "key). It is not secret: the order page gives it to Stripe.js, which shows the card form.",
+    )
+    webhook_secret: str = Field(
+        default="",
+        max_length=255,
+        description="Stripe dashboard → Developers → Webhooks: add an endpoint <your boxoffice address>"
+        "/v1/webhooks/stripe with the payment_intent.*, charge.refunded, charge.refund.updated and "
+        "charge.dispute.* events (and checkout.session.expired for Stripe Checkout), then copy its signing "
+        "secret (whsec_…) here.",
+    )
+    hosted_checkout: bool = Field(
+        default=False,
+        description="Send buyers to Stripe's own payment page (Stripe Checkout) and back, instead of the "
+        "card form on the order page.",
+    )
 
     secret_fields: ClassVar[frozenset[str]] = frozenset({"secret_key", "webhook_secret"})
 
@@ -54,7 +75,19 @@ def check_settings(
                 pointer=f"{pointer}/{IDENTIFIER}/{alias}",
                 code="invalid-setting",
             )
+    secret, public = settings.secret_key, settings.publishable_key
+    if secret and public and _mode(secret) != _mode(public):
+        raise InvalidValue(
+            "stripe: the publishable key and the secret key must both be live keys or both be test keys.",
+            pointer=f"{pointer}/{IDENTIFIER}/publishable-key",
+            code="invalid-setting",
+        )
     return stored
+
+
+def _mode(key: str) -> str:
+    """``test`` or ``live`` as Stripe writes it into its keys (``sk_test_…``, ``pk_live_…``)."""
+    return "test" if "_test_" in key else "live"
 
 
 def complete(settings: StripeSettings) -> bool:

@@ -7,6 +7,7 @@ secrets of every event tried — such an event is stored and then ignored, and t
 secret verified it is recorded, so it can never act on another organizer's payments.
 
 Handled types: ``payment_intent.succeeded|payment_failed|canceled`` move the payment;
+``checkout.session.expired`` ends an attempt whose Stripe Checkout page expired before the buyer paid;
 ``charge.refunded`` and ``charge.refund.updated`` settle our refunds and record refunds made in the
 Stripe dashboard as external refunds; ``charge.dispute.created`` records the disputed amount as an
 external refund waiting for the organizer; ``charge.dispute.closed`` notes the outcome (won: the
@@ -156,6 +157,15 @@ def _intent_changed(session: Session, payment: Payment, obj: Mapping[str, Any]) 
     return WebhookResult.processed(payment.order_id, f"{payment.full_id}: {move or 'unchanged'}")
 
 
+def _checkout_expired(session: Session, payment: Payment, obj: Mapping[str, Any]) -> WebhookResult:
+    if payment.provider_reference or lookup.intent_id_of(obj):
+        # The buyer tried to pay on the page: that intent's own events tell how it ended.
+        return WebhookResult.ignored("The session has a PaymentIntent; its events settle the payment.", payment.order_id)
+    remote = RemoteStatus(PaymentState.CANCELED, message="Stripe's payment page expired unpaid.")
+    move = apply_payment_status(session, payment.id, remote, actor=ACTOR)
+    return WebhookResult.processed(payment.order_id, f"{payment.full_id}: {move or 'unchanged'}")
+
+
 def _charge_refunded(session: Session, payment: Payment, obj: Mapping[str, Any]) -> WebhookResult:
     # Charges no longer carry their refunds in events, so ask Stripe which refunds there are.
     intent_id = payment.provider_reference or lookup.intent_id_of(obj)
@@ -252,6 +262,7 @@ _HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _intent_changed,
     "payment_intent.payment_failed": _intent_changed,
     "payment_intent.canceled": _intent_changed,
+    "checkout.session.expired": _checkout_expired,
     "charge.refunded": _charge_refunded,
     "charge.refund.updated": _refund_updated,
     "charge.dispute.created": _dispute_created,

@@ -9,6 +9,7 @@ from starlette.responses import Response, StreamingResponse
 from boxoffice.books.exports import KINDS, export_stream, file_name, media_type
 from boxoffice.books.writers import FORMATS
 from boxoffice.db import session_factory, unit_of_work
+from boxoffice.tickets.repository import checkin_figures
 from boxoffice.web.control.chart import Series, bar_chart
 from boxoffice.web.control.panel import open_panel
 from boxoffice.web.control.queries import daily_totals, stuck_attempts, warnings
@@ -40,6 +41,7 @@ def dashboard(request: Request, organizer: str, event: str) -> Response:
             "panel": panel, "warnings": warnings(session, panel.event, panel.base), "chart": chart,
             "totals": totals, "stuck": stuck_attempts(session, panel.event),
             "export_kinds": list(KINDS), "export_formats": list(FORMATS),
+            "checkin": checkin_figures(session, panel.event.id),
         }
         return render(request, "control/dashboard.html", context)
 

@@ -11,7 +11,16 @@ from starlette.responses import Response
 from boxoffice.api.ratelimit import LoginThrottled
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
-from boxoffice.web.control import banking, dashboard, eventsettings, orderactions, orders, shredder, webhookpages
+from boxoffice.web.control import (
+    banking,
+    checkin,
+    dashboard,
+    eventsettings,
+    orderactions,
+    orders,
+    shredder,
+    webhookpages,
+)
 from boxoffice.web.control.panel import events_of
 from boxoffice.web.control.session import (
     clear_session_cookie,
@@ -25,7 +34,7 @@ from boxoffice.web.http import Form, field_errors, page, text
 from boxoffice.web.templating import render
 
 router = APIRouter(prefix="/control", include_in_schema=False)
-for section in (dashboard, orders, orderactions, banking, eventsettings, webhookpages, shredder):
+for section in (dashboard, orders, orderactions, banking, eventsettings, webhookpages, shredder, checkin):
     router.include_router(section.router)
 
 

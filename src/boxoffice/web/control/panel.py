@@ -18,6 +18,7 @@ SECTIONS = (
     ("dashboard", "Dashboard", ""),
     ("orders", "Orders", "orders/"),
     ("bank", "Bank transfers", "bank/"),
+    ("checkin", "Check-in", "checkin/"),
     ("settings", "Settings", "settings/"),
     ("webhooks", "Webhooks", "webhooks/"),
     ("shredder", "Data shredder", "shredder/"),

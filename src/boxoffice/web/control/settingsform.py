@@ -42,6 +42,8 @@ class SettingField:
     value: Any
     optional: bool
     secret_set: bool = False
+    # The provider's explanation of the setting (its ``description``): where the value comes from.
+    help: str = ""
 
 
 def _types(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:
@@ -86,7 +88,8 @@ def provider_fields(plugin: type[PaymentProvider], stored: Mapping[str, Any]) ->
             value = ""
         label = LABELS.get(name) or str(spec.get("title") or name).replace("-", " ").capitalize()
         optional = "null" in _types(spec)[0]
-        fields.append(SettingField(name, label, kind, value, optional, secret_set=bool(current.get(name))))
+        help_text = str(spec.get("description") or "")
+        fields.append(SettingField(name, label, kind, value, optional, bool(current.get(name)), help_text))
     return fields
 
 

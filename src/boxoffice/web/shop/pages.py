@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter
@@ -23,7 +22,8 @@ from boxoffice.providers.base import CheckoutContext, PaymentProvider
 from boxoffice.providers.registry import available_providers, enabled_providers, provider_for
 from boxoffice.web.flash import redirect
 from boxoffice.web.http import Form, field_errors, page, static_file, text
-from boxoffice.web.orderview import find_order, fingerprint, order_path, order_view
+from boxoffice.web.orderview import buyer_order as _buyer_order
+from boxoffice.web.orderview import fingerprint, order_path, order_view
 from boxoffice.web.shop.checkout import (
     RETURN_URL_FIELD,
     amount_with,
@@ -121,13 +121,6 @@ def _offered(session: Session, order: Order, provider: str) -> PaymentProvider |
         if plugin.identifier == provider:
             return plugin
     raise InvalidValue("This payment method cannot be used for this order; choose another one.", pointer=PROVIDER_FIELD)
-
-
-def _buyer_order(session: Session, organizer: str, event: str, code: str, secret: str) -> Order:
-    order = find_order(session, event_by_slug(session, organizer, event), code)
-    if not hmac.compare_digest(order.secret.encode(), secret.encode()):
-        raise NotFound(f"Order {code} does not exist.", parameter="code")
-    return order
 
 
 def _choices(session: Session, order: Order) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@
     var tries = 0;
     function tick() {
       if (tries++ > 90) { return; }
-      if (document.hidden) { setTimeout(tick, 2000); return; }
+      // A hidden page waits; so does one whose payment form is busy (a reload would cut it off).
+      if (document.hidden || document.querySelector("form[data-busy]")) { setTimeout(tick, 2000); return; }
       fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {

@@ -1,0 +1,1 @@
+"""Tickets: position secrets, PDF tickets with QR codes, check-in lists and scans at the door."""

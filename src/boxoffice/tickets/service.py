@@ -1,0 +1,238 @@
+"""Use cases of tickets and check-in. Each runs in the caller's transaction and never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from boxoffice.catalogue.models import Event, Product
+from boxoffice.errors import Conflict, DomainError, InvalidValue, NotFound
+from boxoffice.kit.clock import now
+from boxoffice.orders import audit
+from boxoffice.orders.actions import Action
+from boxoffice.orders.models import Order, OrderPosition
+from boxoffice.outbox.repository import insert_or_skip
+from boxoffice.tickets.models import Checkin, CheckInList
+from boxoffice.tickets.pdf import pages_of, render_tickets
+from boxoffice.tickets.repository import (
+    ScannedTicket,
+    first_admission,
+    list_product_ids,
+    lists_of_event,
+    ticket_by_secret,
+)
+from boxoffice.tickets.rules import ScanResult, TicketState, clean_scan, is_valid_ticket, verdict
+
+MAX_ATTENDEE_NAME = 200
+
+
+def valid_tickets(order: Order) -> list[OrderPosition]:
+    """The positions of ``order`` that are tickets today (paid order, position not canceled)."""
+    return [p for p in order.positions if is_valid_ticket(position_canceled=p.canceled, order_status=order.status)]
+
+
+def tickets_pdf(order: Order) -> tuple[bytes, str]:
+    """The PDF of the order's valid tickets and its file name; 409 ``order-not-paid`` before it is paid.
+
+    Reads ``order.positions`` with their products (load them with the order for one query).
+    """
+    if order.status != "paid":
+        raise Conflict(f"Order {order.code} is {order.status}: tickets exist once it is paid.", code="order-not-paid")
+    return render_tickets(pages_of(order, valid_tickets(order))), f"tickets-{order.code}.pdf"
+
+
+# -- check-in lists --------------------------------------------------------------------------------
+
+
+def _products_of(session: Session, event: Event, product_ids: Sequence[int], pointer: str) -> list[Product]:
+    products = []
+    for index, product_id in enumerate(product_ids):
+        product = session.get(Product, product_id)
+        if product is None or product.event_id != event.id:
+            raise NotFound(f"Product {product_id} is not a product of this event.", pointer=f"{pointer}/{index}/id")
+        products.append(product)
+    return products
+
+
+PRODUCTS_POINTER = "/data/relationships/products/data"
+
+
+def create_list(
+    session: Session,
+    event: Event,
+    *,
+    name: str,
+    all_products: bool = True,
+    allow_reentry: bool = False,
+    product_ids: Sequence[int] = (),
+) -> CheckInList:
+    if not name.strip():
+        raise InvalidValue("A check-in list needs a name.", pointer="/data/attributes/name")
+    check_in_list = CheckInList(
+        event_id=event.id, name=name.strip(), all_products=all_products, allow_reentry=allow_reentry
+    )
+    check_in_list.products = _products_of(session, event, product_ids, PRODUCTS_POINTER)
+    session.add(check_in_list)
+    session.flush()
+    return check_in_list
+
+
+def default_list(session: Session, event: Event) -> CheckInList:
+    """The event's first check-in list; a "Main entrance" for every product, once, when it has none."""
+    existing = lists_of_event(session, event.id)
+    return existing[0] if existing else create_list(session, event, name="Main entrance")
+
+
+def update_list(
+    session: Session,
+    check_in_list: CheckInList,
+    event: Event,
+    *,
+    name: str | None = None,
+    all_products: bool | None = None,
+    allow_reentry: bool | None = None,
+    product_ids: Sequence[int] | None = None,
+) -> CheckInList:
+    if name is not None:
+        if not name.strip():
+            raise InvalidValue("A check-in list needs a name.", pointer="/data/attributes/name")
+        check_in_list.name = name.strip()
+    if all_products is not None:
+        check_in_list.all_products = all_products
+    if allow_reentry is not None:
+        check_in_list.allow_reentry = allow_reentry
+    if product_ids is not None:
+        check_in_list.products = _products_of(session, event, product_ids, PRODUCTS_POINTER)
+    session.flush()
+    return check_in_list
+
+
+# -- scanning --------------------------------------------------------------------------------------
+
+
+class TicketRefused(Conflict):
+    """A door refuses a ticket it knows; the code is the reason (``already-checked-in``, ``unpaid``…)."""
+
+    title = "Ticket refused"
+
+
+class UnknownTicket(NotFound):
+    code = "unknown-ticket"
+    title = "Unknown ticket"
+
+
+@dataclass
+class Scan:
+    """A recorded scan, the ticket it found (if any), and the refusal to answer with (if refused)."""
+
+    checkin: Checkin
+    ticket: ScannedTicket | None
+    refusal: DomainError | None = None
+
+
+_REASONS = {
+    ScanResult.CANCELED: "This ticket is canceled.",
+    ScanResult.NOT_ON_LIST: "This ticket's product is not admitted by this list.",
+    ScanResult.UNPAID: "This ticket's order is not paid.",
+}
+
+
+def _record(
+    session: Session, check_in_list: CheckInList, position_id: int | None, result: ScanResult, actor: str
+) -> Checkin:
+    checkin = Checkin(
+        check_in_list_id=check_in_list.id, position_id=position_id, result=result.value, actor=actor, created_at=now()
+    )
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def _admit(session: Session, check_in_list: CheckInList, position_id: int, actor: str) -> Checkin | None:
+    """Record the admission; None when another scan admitted this ticket to this list first.
+
+    Without re-entry the unique (list, admitted position) key decides between two doors at the same
+    moment: ``INSERT … ON CONFLICT DO NOTHING`` makes the later one wait for the first to commit,
+    then insert nothing — one statement, no read-then-write, no aborted transaction.
+    """
+    if check_in_list.allow_reentry:
+        return _record(session, check_in_list, position_id, ScanResult.OK, actor)
+    values = {
+        "check_in_list_id": check_in_list.id,
+        "position_id": position_id,
+        "admitted_position_id": position_id,
+        "result": ScanResult.OK.value,
+        "actor": actor,
+        "created_at": now(),
+    }
+    new_id = insert_or_skip(session, Checkin, values, unique=["check_in_list_id", "admitted_position_id"])
+    # The row as inserted, for the answer; not added to the session, which would read it back.
+    return None if new_id is None else Checkin(id=new_id, **values)
+
+
+def _already(session: Session, check_in_list: CheckInList, position_id: int) -> TicketRefused:
+    first = first_admission(session, check_in_list.id, position_id)
+    when: datetime | None = first.created_at if first is not None else None
+    detail = "This ticket was checked in already"
+    detail += f" at {when.strftime('%Y-%m-%d %H:%M:%S UTC')}." if when else "."
+    meta = {
+        "first-checked-in-at": when.isoformat() if when else None,
+        "first-checked-in-by": first.actor if first else None,
+    }
+    return TicketRefused(detail, code=ScanResult.ALREADY_CHECKED_IN.value, meta=meta)
+
+
+def scan(session: Session, check_in_list: CheckInList, text: str, *, actor: str) -> Scan:
+    """Check a scanned text in at ``check_in_list``: admit it or refuse it, and record either."""
+    secret = clean_scan(text)
+    ticket = ticket_by_secret(session, check_in_list.event_id, secret) if secret else None
+    if ticket is None:
+        checkin = _record(session, check_in_list, None, ScanResult.UNKNOWN_TICKET, actor)
+        refusal = UnknownTicket("No ticket of this event has this code.", pointer="/data/attributes/secret")
+        return Scan(checkin, None, refusal)
+    position = ticket.position
+    on_list = check_in_list.all_products or position.product_id in list_product_ids(session, check_in_list.id)
+    result = verdict(TicketState(position.canceled, ticket.order_status, on_list))
+    if result is ScanResult.OK:
+        admitted = _admit(session, check_in_list, position.id, actor)
+        if admitted is not None:
+            return Scan(admitted, ticket)
+        result = ScanResult.ALREADY_CHECKED_IN
+    checkin = _record(session, check_in_list, position.id, result, actor)
+    if result is ScanResult.ALREADY_CHECKED_IN:
+        return Scan(checkin, ticket, _already(session, check_in_list, position.id))
+    return Scan(checkin, ticket, TicketRefused(_REASONS[result], code=result.value))
+
+
+# -- attendee names --------------------------------------------------------------------------------
+
+
+def set_attendee_names(session: Session, order: Order, names: Mapping[int, str], *, actor: str) -> list[int]:
+    """Name the attendees of the order's live positions; returns the positions that changed.
+
+    The buyer may do this until the event begins; an empty name removes it.
+    """
+    if order.status == "canceled":
+        raise Conflict(f"Order {order.code} is canceled.", code="order-canceled")
+    begins = order.event.date_from
+    if begins is not None and begins <= now():
+        raise Conflict("The event has begun; attendee names can no longer change.", code="event-started")
+    live = {p.id: p for p in order.live_positions}
+    changed = []
+    for position_id, raw in names.items():
+        position = live.get(position_id)
+        if position is None:
+            raise InvalidValue(
+                f"Position {position_id} is not a ticket of order {order.code}.", pointer=f"attendee-{position_id}"
+            )
+        name = " ".join(raw.split())[:MAX_ATTENDEE_NAME] or None
+        if name != position.attendee_name:
+            position.attendee_name = name
+            changed.append(position_id)
+    if changed:
+        # The names themselves stay out of the audit log, so shredding them leaves nothing behind.
+        audit.record(session, order, actor, Action.ORDER_ATTENDEES_CHANGED, positions=changed)
+    return changed
