@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
@@ -11,6 +14,7 @@ from boxoffice import __version__
 from boxoffice.api import http as api_http
 from boxoffice.api.hygiene import refuse_nul_characters
 from boxoffice.kit import http as jsonapi_http
+from boxoffice.kit.lifespan import around_lifespan
 from boxoffice.kit.responses import JSONAPIResponse
 
 # Each domain that serves HTTP exposes ``router`` in its ``api`` module; listed here once.
@@ -59,8 +63,26 @@ def create_app() -> FastAPI:
     return app
 
 
+# Endpoints are plain ``def`` functions run on AnyIO's thread pool (40 threads by default). They
+# spend their time waiting for PostgreSQL and holding the GIL in between; past a few per core,
+# more threads only queue for the GIL and the database (docs/benchmarks.md). Requests beyond this
+# wait in the event loop, where waiting costs nothing.
+REQUEST_THREADS = 8
+
+
+@contextmanager
+def request_threads(threads: int = REQUEST_THREADS) -> Iterator[None]:
+    """Endpoints of the running event loop on at most ``threads`` threads at a time while inside."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    before, limiter.total_tokens = limiter.total_tokens, threads
+    try:
+        yield
+    finally:
+        limiter.total_tokens = before
+
+
 def serve_app() -> FastAPI:
     """The app as ``boxoffice serve`` runs it: it also runs background jobs when no broker is configured."""
     from boxoffice.worker import with_embedded_jobs
 
-    return with_embedded_jobs(create_app())
+    return around_lifespan(with_embedded_jobs(create_app()), request_threads)

@@ -20,6 +20,7 @@ from boxoffice.api.context import Call, OpenWriter, Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
+from boxoffice.catalogue.repository import short_quota
 from boxoffice.catalogue.serializers import EVENT_FIELDS
 from boxoffice.config import get_settings
 from boxoffice.errors import InvalidValue, NotFound
@@ -115,6 +116,23 @@ def _check_payment_mode(tx: Tx, event: Event, mode: str) -> None:
         )
 
 
+def _refuse_if_sold_out(tx: Tx, event: Event, items: list[orders.LineItem]) -> None:
+    """409 for a buyer whose tickets no longer fit, before the order writes anything: in a rush the
+    sold-out answers are most of the traffic, and each would otherwise insert an order, lock the
+    quota row behind the buyers still being served, and roll back. Quantities the order refuses
+    anyway (below one, too many) are left to it, so its answer stays the same."""
+    quantities: dict[int, int] = {}
+    for item in items:
+        if item.quantity < 1:
+            return
+        quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
+    if not quantities or sum(quantities.values()) > orders.MAX_POSITIONS:
+        return
+    refusal = short_quota(tx.session, event.id, quantities)
+    if refusal is not None:
+        raise refusal
+
+
 @router.post(
     "/v1/orders",
     status_code=201,
@@ -141,6 +159,7 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
         if event is None:
             raise NotFound(f"Event {event_id} does not exist.", pointer=event_pointer)
         _check_payment_mode(tx, event, attrs.payment_mode)
+        _refuse_if_sold_out(tx, event, items)
         order = orders.place_order(
             tx.session,
             event.id,
