@@ -112,7 +112,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # A request thread holds one connection at a time (``boxoffice.app.REQUEST_THREADS`` of them in a
@@ -211,6 +212,17 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_only(url: str | None = None) -> Iterator[Session]:
+    """A session for a look before a unit of work, on a connection in autocommit mode: each
+    statement reads on its own, with no ``BEGIN``/``ROLLBACK`` round trips and no transaction kept
+    open (on SQLite, no write lock taken). For reads only — nothing is flushed or committed."""
+    with get_engine(url).connect() as connection:
+        reading = connection.execution_options(isolation_level="AUTOCOMMIT")
+        with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
+            yield session
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
