@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, delete, event, func, inspect, literal, select, union_all
+from sqlalchemy import Select, Table, delete, event, func, insert, inspect, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -88,27 +88,32 @@ def money_per_day(session: Session, event_id: int, since: date) -> dict[date, tu
 def rebuild(session: Session, event_id: int) -> None:
     """Recompute the event's rollup from its orders, payments and refunds (after rows were written
     behind the services' back, e.g. bulk-loaded benchmark data)."""
-    slot = Order.id % SLOTS
-    zero = literal(0)
+
+    def moves(day: Any, sold: Any = 0, paid: Any = 0, refunded: Any = 0) -> Select[Any]:
+        figures = (sold, paid, refunded)
+        return select(
+            func.date(day).label("day"),
+            (Order.id % SLOTS).label("slot"),
+            *(literal(f) if isinstance(f, int) else f for f in figures),
+        )
+
     sources = union_all(
-        select(func.date(Order.created_at), slot, Order.total, zero, zero).where(
-            Order.event_id == event_id, Order.status.in_(sorted(SELLING))
-        ),
-        select(func.date(Payment.payment_date), slot, zero, Payment.amount, zero)
+        moves(Order.created_at, sold=Order.total).where(Order.event_id == event_id, Order.status.in_(sorted(SELLING))),
+        moves(Payment.payment_date, paid=Payment.amount)
         .join(Order, Order.id == Payment.order_id)
         .where(
             Order.event_id == event_id,
             Payment.state.in_(sorted(COUNTING_PAYMENT_STATES)),
             Payment.payment_date.is_not(None),
         ),
-        select(func.date(Refund.execution_date), slot, zero, zero, Refund.amount)
+        moves(Refund.execution_date, refunded=Refund.amount)
         .join(Order, Order.id == Refund.order_id)
         .where(Order.event_id == event_id, Refund.state == RefundState.DONE, Refund.execution_date.is_not(None)),
     ).subquery()
     day, slot_of, sold, paid, refunded = sources.c
     session.execute(delete(MoneyOfDay).where(MoneyOfDay.event_id == event_id))
     session.execute(
-        MoneyOfDay.__table__.insert().from_select(
+        insert(MoneyOfDay).from_select(
             ["event_id", "day", "slot", *FIGURES],
             select(literal(event_id), day, slot_of, func.sum(sold), func.sum(paid), func.sum(refunded)).group_by(
                 day, slot_of
