@@ -15,7 +15,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, exc
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Numeric,
+    create_engine,
+    event,
+    exc,
+    make_url,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -223,6 +234,23 @@ def read_only(url: str | None = None) -> Iterator[Session]:
         reading = connection.execution_options(isolation_level="AUTOCOMMIT")
         with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
             yield session
+
+
+def missing_database(url: str | None = None) -> str | None:
+    """Why the database cannot be used as it stands (an SQLite file that is not there), or None.
+
+    Checked before connecting, because connecting would create an empty SQLite file.
+    """
+    parsed = make_url(url or get_settings().database_url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    if path.exists():
+        return None
+    return (
+        f"No database at {path.resolve()}: run `boxoffice migrate` in this folder first, "
+        "or set BOXOFFICE_DATABASE_URL."
+    )
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.accounts.models import ROLES, ApiToken, Membership, SystemSetting, User
 from boxoffice.catalogue.models import Organizer
-from boxoffice.catalogue.service import get_or_create_organizer
+from boxoffice.catalogue.service import get_or_create_organizer, organizer_by_slug
 from boxoffice.config import get_settings
 from boxoffice.errors import Conflict, InvalidValue
 
@@ -66,10 +66,11 @@ def hash_token(token: str) -> str:
 
 
 def create_api_token(session: Session, *, organizer_slug: str, name: str, role: str = "admin") -> str:
-    """Create an organizer API token and return it; only its hash is kept."""
+    """Create an API token of an existing organizer and return it; only its hash is kept."""
     if role not in ROLES:
         raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
-    organizer = get_or_create_organizer(session, organizer_slug)
+    # Never created here: a mistyped slug must not quietly become a new organizer.
+    organizer = organizer_by_slug(session, organizer_slug)
     if session.execute(
         select(ApiToken.id).where(
             ApiToken.organizer_id == organizer.id, ApiToken.name == name, ApiToken.revoked_at.is_(None)
