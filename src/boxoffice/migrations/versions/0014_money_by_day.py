@@ -1,7 +1,7 @@
 """the per-day money rollup of each event, for the dashboard's chart (issue #16, docs/benchmarks.md)
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import boxoffice.db
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
