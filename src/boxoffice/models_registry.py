@@ -2,6 +2,7 @@
 
 from boxoffice.accounts import models as accounts_models
 from boxoffice.api import models as api_models
+from boxoffice.books import models as books_models
 from boxoffice.catalogue import models as catalogue_models
 from boxoffice.inbox import models as inbox_models
 from boxoffice.jobs import models as jobs_models
@@ -18,6 +19,7 @@ __all__ = [
     "accounts_models",
     "api_models",
     "banktransfer_models",
+    "books_models",
     "catalogue_models",
     "inbox_models",
     "jobs_models",

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from boxoffice.books import rollup
 from boxoffice.errors import Conflict, InvalidValue, QuotaExceeded
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount, normalize
@@ -154,6 +155,9 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
         payment.amount = amount
     PAYMENT_MOVES.move(payment, PaymentState.CONFIRMED)
     payment.payment_date = now()
+    rollup.add_to_day(
+        session, event_id=order.event_id, order_id=order.id, moment=payment.payment_date, paid=payment.amount
+    )
     audit.record(session, order, actor, Action.PAYMENT_CONFIRMED, payment=payment.full_id, amount=payment.amount)
 
     bal = refresh_balance(session, order)
@@ -288,6 +292,9 @@ def mark_refund_done(session: Session, refund_id: int, *, actor: str, execution_
         return refund
     REFUND_MOVES.move(refund, RefundState.DONE)
     refund.execution_date = execution_date or now()
+    rollup.add_to_day(
+        session, event_id=order.event_id, order_id=order.id, moment=refund.execution_date, refunded=refund.amount
+    )
     audit.record(session, order, actor, Action.REFUND_DONE, refund=refund.full_id, amount=refund.amount)
     _sync_payment_refunded(session, order, refund.payment_id, actor)
     refresh_balance(session, order)
@@ -372,6 +379,9 @@ def create_external_refund(
     if rules.external_refund_settles_overpayment(total=order.total, net_paid=bal.net_paid, amount=amount):
         REFUND_MOVES.move(refund, RefundState.DONE)
         refund.execution_date = now()
+        rollup.add_to_day(
+            session, event_id=order.event_id, order_id=order.id, moment=refund.execution_date, refunded=amount
+        )
         audit.record(
             session,
             order,
