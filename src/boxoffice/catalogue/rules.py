@@ -133,3 +133,59 @@ def check_timezone(name: str, pointer: str = "/data/attributes/timezone") -> str
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidValue(f"'{name}' is not an IANA time zone such as Europe/Berlin.", pointer=pointer) from None
     return name
+
+
+# -- the event's life and the product's sale ----------------------------------------------------------
+
+TEST_ONLY_PROVIDERS = frozenset({"sandbox"})
+"""Providers that move no real money: enabled only while the event is in test mode."""
+
+MAX_PER_ORDER = 100
+SCARCE_BELOW = 10
+"""The shop says "3 left" when a product has this many seats or fewer."""
+
+
+def life_state(*, live: bool, test_mode: bool) -> str:
+    """``draft`` (the shop sells nothing), ``test-mode`` (it sells test orders) or ``live``."""
+    if not live:
+        return "draft"
+    return "test-mode" if test_mode else "live"
+
+
+def check_test_providers(payment_providers: Mapping[str, Any], *, test_mode: bool) -> None:
+    """Refuse a test-only provider enabled on an event that is not in test mode (422)."""
+    if test_mode:
+        return
+    for identifier in sorted(TEST_ONLY_PROVIDERS):
+        if (payment_providers.get(identifier) or {}).get("enabled"):
+            raise InvalidValue(
+                f"The {identifier} provider takes no real money: it can be enabled only while the event is in "
+                "test mode. Disable it before leaving test mode.",
+                pointer="/data/attributes/payment-providers",
+                code="test-mode-only",
+            )
+
+
+def check_dates(date_from: datetime | None, date_to: datetime | None, pointer: str) -> None:
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise InvalidValue("The end cannot be before the beginning.", pointer=pointer)
+
+
+def check_max_per_order(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_PER_ORDER:
+        raise InvalidValue(
+            f"The most per order is a whole number from 1 to {MAX_PER_ORDER}, or empty for no limit.",
+            pointer="/data/attributes/max-per-order",
+        )
+    return value
+
+
+def sale_refusal(
+    *, name: str, available_from: datetime | None, available_until: datetime | None, moment: datetime
+) -> str | None:
+    """Why a product is not on sale at ``moment`` (its sale window), or None."""
+    if available_from is not None and moment < available_from:
+        return f"{name} is on sale from {available_from.isoformat(timespec='minutes')}."
+    if available_until is not None and moment > available_until:
+        return f"{name} was on sale until {available_until.isoformat(timespec='minutes')}."
+    return None

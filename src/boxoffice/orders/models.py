@@ -62,6 +62,8 @@ class Order(Base):
     # Whether the positions currently hold seats in their quotas (pending/paid: yes; expired/canceled: no).
     holds_quota: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # Placed while the event was in test mode: fixed for good, left out of figures and totals.
+    test_mode: Mapped[bool] = mapped_column(default=False)
 
     payment_total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
     refund_total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
