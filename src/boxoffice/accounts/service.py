@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.accounts.models import ROLES, ApiToken, Membership, SystemSetting, User
+from boxoffice.activity import service as activity
 from boxoffice.catalogue.models import Organizer
 from boxoffice.catalogue.service import get_or_create_organizer
 from boxoffice.config import get_settings
-from boxoffice.errors import Conflict, InvalidValue
+from boxoffice.errors import Conflict, InvalidValue, NotFound
+from boxoffice.kit.clock import now
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "bxo_"
@@ -65,10 +67,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, *, organizer_slug: str, name: str, role: str = "admin") -> str:
+def create_api_token(
+    session: Session, *, organizer_slug: str, name: str, role: str = "admin", actor: str = "system"
+) -> str:
     """Create an organizer API token and return it; only its hash is kept."""
     if role not in ROLES:
         raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
+    if not name.strip() or len(name) > 200:
+        raise InvalidValue("A token's name has 1 to 200 characters.", pointer="/data/attributes/name")
     organizer = get_or_create_organizer(session, organizer_slug)
     if session.execute(
         select(ApiToken.id).where(
@@ -77,9 +83,87 @@ def create_api_token(session: Session, *, organizer_slug: str, name: str, role: 
     ).first():
         raise Conflict(f"Organizer '{organizer_slug}' already has a token named '{name}'.", code="token-exists")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(organizer_id=organizer.id, name=name, token_hash=hash_token(token), role=role))
+    row = ApiToken(organizer_id=organizer.id, name=name, token_hash=hash_token(token), role=role)
+    session.add(row)
+    session.flush()
+    activity.record(
+        session, organizer_id=organizer.id, actor=actor, action="token.created", subject=f"token:{row.id}",
+        after={"name": name, "role": role},
+    )
+    return token
+
+
+def revoke_api_token(session: Session, organizer: Organizer, token_id: int, *, actor: str) -> ApiToken:
+    """Revoke one of ``organizer``'s tokens: it stops working at once (404 for another organizer's)."""
+    token = session.execute(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.organizer_id == organizer.id)
+    ).scalar_one_or_none()
+    if token is None:
+        raise NotFound(f"Token {token_id} does not exist.", parameter="token")
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        activity.record(
+            session, organizer_id=organizer.id, actor=actor, action="token.revoked", subject=f"token:{token.id}",
+            before={"name": token.name, "revoked": False}, after={"name": token.name, "revoked": True},
+        )
     session.flush()
     return token
+
+
+def add_member(
+    session: Session, organizer: Organizer, *, email: str, role: str, password: str | None, actor: str
+) -> Membership:
+    """Add a user to ``organizer``'s team with ``role``. An unknown e-mail becomes a new user, who
+    needs the first password (at least 8 characters); a member already in the team is a 409."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidValue("Enter the member's e-mail address.", pointer="/data/attributes/email")
+    if role not in ROLES:
+        raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
+    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is None:
+        if not password or len(password) < 8:
+            raise InvalidValue(
+                "A new user needs a first password of at least 8 characters.", pointer="/data/attributes/password"
+            )
+        user = User(email=email, password_hash=hash_password(password))
+        session.add(user)
+        session.flush()
+    elif session.execute(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.organizer_id == organizer.id)
+    ).first():
+        raise Conflict(f"{email} is already in the team.", pointer="/data/attributes/email", code="member-exists")
+    membership = Membership(user_id=user.id, organizer_id=organizer.id, role=role)
+    session.add(membership)
+    session.flush()
+    activity.record(
+        session, organizer_id=organizer.id, actor=actor, action="member.added", subject=f"user:{user.id}",
+        after={"email": email, "role": role},
+    )
+    return membership
+
+
+def remove_member(session: Session, organizer: Organizer, membership_id: int, *, actor: str) -> str:
+    """Remove a member from the team (their access ends with their next request); the last admin stays."""
+    membership = session.execute(
+        select(Membership).where(Membership.id == membership_id, Membership.organizer_id == organizer.id)
+    ).scalar_one_or_none()
+    if membership is None:
+        raise NotFound(f"Team member {membership_id} does not exist.", parameter="member")
+    if membership.role == "admin":
+        admins = session.execute(
+            select(Membership.id).where(Membership.organizer_id == organizer.id, Membership.role == "admin")
+        ).all()
+        if len(admins) <= 1:
+            raise Conflict("The last admin of a team cannot be removed.", code="last-admin")
+    email = membership.user.email
+    activity.record(
+        session, organizer_id=organizer.id, actor=actor, action="member.removed", subject=f"user:{membership.user_id}",
+        before={"email": email, "role": membership.role},
+    )
+    session.delete(membership)
+    session.flush()
+    return email
 
 
 _secret_cache: dict[str, str] = {}

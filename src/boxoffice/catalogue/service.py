@@ -14,8 +14,7 @@ from boxoffice.activity import service as activity
 from boxoffice.catalogue import rules
 from boxoffice.catalogue.models import Event, Organizer, Product, Quota
 from boxoffice.errors import Conflict, InvalidValue, NotFound
-from boxoffice.kit.clock import now
-from boxoffice.kit.currencies import is_currency_code
+from boxoffice.kit.currencies import is_iso_currency
 from boxoffice.kit.money import normalize
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.providers.registry import public_payment_providers, validate_payment_providers
@@ -26,6 +25,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 def _check_slug(slug: str, pointer: str) -> str:
     if not _SLUG.match(slug):
         raise InvalidValue("A slug is lower-case letters, digits and dashes.", pointer=pointer)
+    if slug in rules.RESERVED_SLUGS:
+        raise InvalidValue(f"'{slug}' is reserved; choose another slug.", pointer=pointer)
     return slug
 
 
@@ -69,8 +70,10 @@ def create_event(
     actor: str = "system",
 ) -> Event:
     """A new event, a draft unless ``live``; every value checked as :func:`update_event` checks it."""
+    rules.check_text(name, "name", max_length=200, required=True)
     _check_slug(slug, "/data/attributes/slug")
     _check_currency(currency)
+    rules.check_timezone(timezone)
     _check_slug_free(session, organizer.id, slug)
     rules.check_test_providers(payment_providers or {}, test_mode=test_mode)
     event = Event(
@@ -97,8 +100,10 @@ def create_event(
 
 
 def _check_currency(currency: str) -> None:
-    if not is_currency_code(currency):
-        raise InvalidValue(f"'{currency}' is not an ISO 4217 currency code.", pointer="/data/attributes/currency")
+    if not is_iso_currency(currency):
+        raise InvalidValue(
+            f"'{currency}' is not the ISO 4217 code of a currency in use, such as EUR.", pointer="/data/attributes/currency"
+        )
 
 
 def _check_slug_free(session: Session, organizer_id: int, slug: str) -> None:
@@ -135,6 +140,7 @@ def create_quota(
     session: Session, event: Event, *, name: str, size: int | None, products: Sequence[Product] = (),
     actor: str = "system",
 ) -> Quota:
+    rules.check_text(name, "name", max_length=200, required=True)
     if size is not None and size < 0:
         raise InvalidValue("A quota size is zero or more (or null for unlimited).", pointer="/data/attributes/size")
     quota = Quota(event_id=event.id, name=name, size=size, used=0)
@@ -161,6 +167,7 @@ def create_product(
 ) -> Product:
     """A new product; ``details`` are the optional fields :func:`update_product` takes
     (``description``, ``active``, ``position``, ``available_from``, ``available_until``, ``max_per_order``)."""
+    rules.check_text(name, "name", max_length=200, required=True)
     if price < 0:
         raise InvalidValue("A price is zero or more.", pointer="/data/attributes/price")
     product = Product(event_id=event.id, name=name, price=_price(price, event.currency), description="")
@@ -227,9 +234,15 @@ def update_event(session: Session, event: Event, changes: Mapping[str, Any], *, 
         slug = _check_slug(changes["slug"], "/data/attributes/slug")
         _check_slug_free(session, event.organizer_id, slug)
         event.slug = slug
-    for key in ("name", "date_from", "date_to", "location", "description", "live", "test_mode"):
+    if "name" in changes:
+        event.name = rules.check_text(changes["name"], "name", max_length=200, required=True)
+    if "location" in changes:
+        event.location = rules.check_text(changes["location"] or "", "location", max_length=500)
+    if "description" in changes:
+        event.description = rules.check_text(changes["description"] or "", "description", max_length=20_000)
+    for key in ("date_from", "date_to", "live", "test_mode"):
         if key in changes:
-            setattr(event, key, changes[key] if changes[key] is not None or key.startswith("date") else "")
+            setattr(event, key, changes[key])
     if "timezone" in changes:
         event.timezone = rules.check_timezone(changes["timezone"])
     rules.check_dates(event.date_from, event.date_to, "/data/attributes/date-to")
@@ -282,7 +295,7 @@ def clone_event(session: Session, source: Event, *, slug: str, name: str, actor:
 
 def _apply_product(session: Session, product: Product, event: Event, changes: Mapping[str, Any]) -> None:
     if "name" in changes:
-        product.name = changes["name"]
+        product.name = rules.check_text(changes["name"], "name", max_length=200, required=True)
     if "price" in changes:
         price = changes["price"]
         if price < 0:
@@ -292,7 +305,7 @@ def _apply_product(session: Session, product: Product, event: Event, changes: Ma
         if key in changes:
             setattr(product, key, changes[key])
     if "description" in changes:
-        product.description = changes["description"] or ""
+        product.description = rules.check_text(changes["description"] or "", "description", max_length=20_000)
     if "max_per_order" in changes:
         product.max_per_order = rules.check_max_per_order(changes["max_per_order"])
     rules.check_dates(product.available_from, product.available_until, "/data/attributes/available-until")
@@ -366,6 +379,8 @@ def delete_product(session: Session, product: Product, event: Event, *, actor: s
 def change_quota(session: Session, quota: Quota, event: Event, changes: Mapping[str, Any], *, actor: str) -> Quota:
     """Change a quota's name and size (through :func:`update_quota`) and its products, in the activity log."""
     before = quota_snapshot(quota)
+    if "name" in changes:
+        rules.check_text(changes["name"], "name", max_length=200, required=True)
     if "products" in changes:
         _assign(session, quota, event, changes["products"])
     quota = update_quota(session, quota, {k: v for k, v in changes.items() if k in ("name", "size")})
@@ -387,13 +402,6 @@ def _assign(session: Session, quota: Quota, event: Event, products: Sequence[Pro
         _check_no_seats(session, wanted.get(product_id) or current[product_id])
     quota.products = list(wanted.values())
     session.flush()
-
-
-def on_sale(product: Product) -> bool:
-    """Whether the shop sells ``product`` now: active and inside its sale window."""
-    return product.active and rules.sale_refusal(
-        name=product.name, available_from=product.available_from, available_until=product.available_until, moment=now()
-    ) is None
 
 
 def update_quota(session: Session, quota: Quota, changes: Mapping[str, Any]) -> Quota:

@@ -11,7 +11,19 @@ from starlette.responses import Response
 from boxoffice.api.ratelimit import LoginThrottled
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
-from boxoffice.web.control import banking, dashboard, eventsettings, orderactions, orders, shredder, webhookpages
+from boxoffice.web.control import (
+    banking,
+    cancelpage,
+    dashboard,
+    eventpages,
+    eventsettings,
+    orderactions,
+    orders,
+    organizer,
+    products,
+    shredder,
+    webhookpages,
+)
 from boxoffice.web.control.panel import events_of
 from boxoffice.web.control.session import clear_session_cookie, current_user, log_in, set_session_cookie
 from boxoffice.web.flash import redirect
@@ -19,7 +31,11 @@ from boxoffice.web.http import Form, field_errors, page, text
 from boxoffice.web.templating import render
 
 router = APIRouter(prefix="/control", include_in_schema=False)
-for section in (dashboard, orders, orderactions, banking, eventsettings, webhookpages, shredder):
+# The organizer's pages first: /<organizer>/team/ is theirs, not an event called "team".
+for section in (
+    organizer, dashboard, orders, orderactions, banking, eventsettings, webhookpages, shredder, eventpages, products,
+    cancelpage,
+):
     router.include_router(section.router)
 
 
