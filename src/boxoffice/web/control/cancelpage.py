@@ -39,7 +39,7 @@ def _fee_rule(values: Mapping[str, Any], currency: str) -> FeeRule:
     return FeeRule.parse(absolute, share)
 
 
-def _jobs(panel: Panel) -> Select[tuple[Job]]:
+def _jobs(panel: Panel) -> Select[Job]:
     return (
         select(Job).where(Job.event_id == panel.event.id, Job.kind == bulk.KIND).order_by(Job.id.desc()).limit(10)
     )

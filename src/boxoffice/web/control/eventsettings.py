@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from boxoffice.catalogue.service import update_event
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, NotFound
-from boxoffice.catalogue.service import update_event
 from boxoffice.providers.registry import IMPLICIT, provider_classes
 from boxoffice.web.control.panel import Panel, open_panel
 from boxoffice.web.control.settingsform import (
