@@ -20,6 +20,7 @@ from boxoffice.orders import audit
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
 from boxoffice.orders.repository import (
     lock_order,
+    overbook_seats,
     products_of_event,
     quota_ids_by_product,
     release_seats,
@@ -234,6 +235,29 @@ def extend_order(session: Session, order_id: int, *, actor: str, expires_at: dat
     return order
 
 
+def accept_late_payment(session: Session, order_id: int, *, actor: str, overbook: bool = False) -> Order:
+    """The organizer accepts money that came after the order expired: the order is paid and takes its
+    seats again — beyond the quota with ``overbook``, on purpose and in the audit log."""
+    order = lock_order(session, order_id)
+    if order.status != OrderStatus.EXPIRED:
+        raise Conflict(f"Order {order.code} is {order.status}; only an expired order is paid late.", code="order-not-expired")
+    if order.pending_sum > 0:
+        raise Conflict(f"Order {order.code} is not paid in full; nothing late to accept.", code="order-not-paid-up")
+    demand = _demand(session, order)
+    if overbook:
+        overbook_seats(session, demand)
+        audit.record(session, order, actor, "order.overbooked", seats={str(q): n for q, n in demand.items()})
+    else:
+        reserve_seats(session, demand)
+    order.holds_quota = True
+    ORDER_MOVES.check(order.status, OrderStatus.PAID)
+    order.status = OrderStatus.PAID
+    order.paid_at = now()
+    audit.record(session, order, actor, "order.paid", before=OrderStatus.EXPIRED, late=True, overbooked=overbook)
+    refresh_balance(session, order)
+    return order
+
+
 def mark_paid(session: Session, order_id: int, *, actor: str, provider: str = "manual") -> Order:
     """The organizer states the order is paid: what is left is recorded as a confirmed payment."""
     order = lock_order(session, order_id)
@@ -242,6 +266,8 @@ def mark_paid(session: Session, order_id: int, *, actor: str, provider: str = "m
     if order.pending_sum > 0:
         payment = payments.start_payment(session, order.id, provider=provider, actor=actor)
         result = payments.confirm_payment(session, payment.id, actor=actor)
+        if result.outcome.value == "late-held":  # marking it paid is the organizer's decision
+            return accept_late_payment(session, order.id, actor=actor)
         if result.outcome.value == "quota-exceeded":
             raise Conflict(
                 f"The quota of order {order.code} is gone; the payment was recorded but the order is not paid.",

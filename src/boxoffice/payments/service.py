@@ -19,6 +19,7 @@ from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount, normalize
 from boxoffice.orders import audit
 from boxoffice.orders.models import Order
+from boxoffice.orders.policies import LatePaymentPolicy, late_payment_policy
 from boxoffice.orders.repository import lock_order, quota_ids_by_product, reserve_seats
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, quota_demand
 from boxoffice.payments import rules
@@ -118,7 +119,8 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
 
     Idempotent: a confirmed payment is returned unchanged. An expired order is paid late only when
     its quota is still there; otherwise the payment stays confirmed, the order stays expired, and
-    the outcome is ``QUOTA_EXCEEDED`` for the organizer to decide.
+    the outcome is ``QUOTA_EXCEEDED`` for the organizer to decide. Under the late-payment policy
+    ``ask`` the organizer decides even while seats are left (``LATE_HELD``).
     """
     order = lock_order(session, order_id_of_payment(session, payment_id))
     payment = lock_payment(session, payment_id)
@@ -150,6 +152,18 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
         try:
             with session.begin_nested():
                 reserve_seats(session, _demand_of(session, order))
+                if late_payment_policy(order.event.settings) is LatePaymentPolicy.ASK:
+                    raise _AskOrganizer  # the seats are there, but the organizer decides: give them back
+        except _AskOrganizer:
+            outcome = ConfirmOutcome.LATE_HELD
+            audit.record(
+                session,
+                order,
+                actor,
+                "order.late-payment-held",
+                payment=payment.full_id,
+                detail="Paid after the order expired; the late-payment policy asks the organizer to accept or refund it.",
+            )
         except QuotaExceeded:
             outcome = ConfirmOutcome.QUOTA_EXCEEDED
             log.warning("Order %s: payment %s confirmed but the quota is gone", order.code, payment.full_id)
@@ -169,6 +183,10 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
     # The attempts are as ``bal`` summed them; only the order's status may have moved since.
     restate_balance(session, order, bal)
     return ConfirmResult(payment, order, outcome)
+
+
+class _AskOrganizer(Exception):
+    """Rolls back the seats a late payment found, when the policy is to ask the organizer."""
 
 
 def _demand_of(session: Session, order: Order) -> dict[int, int]:
