@@ -10,7 +10,7 @@ from boxoffice.accounts.models import ApiToken
 from boxoffice.activity.models import ActivityEntry
 from boxoffice.catalogue.models import Event, Product, Quota
 from boxoffice.orders.models import Order
-from web.pagekit import ADMIN, STAFF, STRANGER, code_of, flash_of, text_of
+from web.pagekit import ADMIN, STAFF, STRANGER, code_of, flash_of, go_live, paid_by_hand, text_of
 
 
 def _event(uow, slug: str = "conf") -> Event:  # type: ignore[no-untyped-def]
@@ -191,3 +191,18 @@ def test_the_cancel_page_previews_the_money_and_runs_the_job(pages, web_shop, ru
     started = pages.post("/control/acme/conf/cancel/", {"cancellation-fee": "9.00", "refund": "on", "confirm": "CANCEL"}, follow=True)
     shown = text_of(started.text)
     assert "Orders canceled 2" in shown and "Refunded automatically 1" in shown
+
+
+def test_the_dashboard_shows_sales_per_product_and_quota_fill_without_test_orders(pages, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
+    pages.pay_card(pages.place(web_shop, regular=2, provider="sandbox"))  # a test order, paid
+    go_live(uow, web_shop)
+    real = code_of(pages.place(web_shop, regular=1, student=1, provider="manual"))
+    with uow() as s:
+        order_id = s.execute(select(Order.id).where(Order.code == real)).scalar_one()
+    paid_by_hand(uow, order_id)
+    pages.login()
+    shown = text_of(pages.get("/control/acme/conf/").text)
+    assert "Regular 1 49.00 EUR" in shown and "Student 1 19.00 EUR" in shown and "Total 2 68.00 EUR" in shown
+    # Seats are counted as taken, test orders included, until the test orders are deleted.
+    assert "Tickets: 4 paid, 0 held by pending orders, 96 of 100 left" in shown
+    assert "Orders placed: 68.00 EUR" in pages.get("/control/acme/conf/").text

@@ -20,6 +20,7 @@ from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import COUNTING_PAYMENT_STATES, PaymentStateOfOrder, RefundState
 from boxoffice.providers.banktransfer.models import BankTransaction
 from boxoffice.providers.banktransfer.rules import OPEN_STATES
+from boxoffice.web.control.figures import real_orders
 
 PAGE_SIZE = 50
 ORDER_STATUSES = tuple(s.value for s in OrderStatus)
@@ -56,19 +57,19 @@ def unmatched_transfers(session: Session, event_id: int) -> int:
 
 
 def warnings(session: Session, event: Event, base: str) -> list[Warning]:
-    """What the organizer should look at, with counts and links to the filtered lists."""
-    mine = Order.event_id == event.id
+    """What the organizer should look at, with counts and links to the filtered lists (test orders left out)."""
+    mine = [Order.event_id == event.id, *real_orders(session, event)]
     orders = f"{base}orders/"
     found = [
-        Warning("overpaid", "Overpaid orders", _count(session, mine, Order.payment_state == "overpaid"),
+        Warning("overpaid", "Overpaid orders", _count(session, *mine, Order.payment_state == "overpaid"),
                 f"{orders}?payment_state=overpaid"),
         Warning("pending-fully-paid", "Paid in full but not marked paid",
-                _count(session, mine, Order.payment_state == "pending-fully-paid"),
+                _count(session, *mine, Order.payment_state == "pending-fully-paid"),
                 f"{orders}?payment_state=pending-fully-paid"),
         Warning("underpaid", "Underpaid (money owed either way)",
-                _count(session, mine, Order.payment_state == "underpaid"), f"{orders}?payment_state=underpaid"),
+                _count(session, *mine, Order.payment_state == "underpaid"), f"{orders}?payment_state=underpaid"),
         Warning("open-refunds", "Open refunds (created, transit, external)",
-                _count(session, mine, Order.has_open_refund.is_(True)), f"{orders}?open_refund=on"),
+                _count(session, *mine, Order.has_open_refund.is_(True)), f"{orders}?open_refund=on"),
     ]
     found.append(Warning("unmatched", "Unmatched bank transfers", unmatched_transfers(session, event.id), f"{base}bank/"))
     stuck = stuck_attempts(session, event)
@@ -103,8 +104,9 @@ def daily_totals(session: Session, event: Event, days: int = 30) -> DailyTotals:
     today = now().date()
     since = today - timedelta(days=days - 1)
     start = now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
-    of_event = select(Order.id).where(Order.event_id == event.id)
-    sales = _by_day(session, Order.created_at, Order.total, Order.event_id == event.id,
+    real = real_orders(session, event)  # test-mode orders are left out
+    of_event = select(Order.id).where(Order.event_id == event.id, *real)
+    sales = _by_day(session, Order.created_at, Order.total, Order.event_id == event.id, *real,
                     Order.status.in_(["pending", "paid"]), Order.created_at >= start)
     paid = _by_day(session, Payment.payment_date, Payment.amount, Payment.order_id.in_(of_event),
                    Payment.state.in_(list(COUNTING_PAYMENT_STATES)), Payment.payment_date >= start)
