@@ -221,7 +221,8 @@ def create_product(payload: ProductCreateRequest, call: Writer) -> Response:
         quotas = _quotas_of(tx, event, data.relationships.quotas)
         price = money(attrs.price, event.currency, pointer="/data/attributes/price")
         details = attrs.model_dump(
-            include={"active", "position", "description", "available_from", "available_until", "max_per_order"}
+            include={"active", "position", "description", "available_from", "available_until", "max_per_order"},
+            by_alias=False,
         )
         product = service.create_product(
             tx.session, event, name=attrs.name, price=price, quotas=quotas, details=details, actor=tx.actor
