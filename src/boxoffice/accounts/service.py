@@ -38,20 +38,10 @@ def create_user(
 ) -> tuple[User, Organizer, bool]:
     """Create a team member (and the organizer if new). Returns the user, the organizer, and whether
     the user was new; an existing user with that e-mail joins the team with the given role."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise InvalidValue(f"'{email}' is not an e-mail address.", pointer="/data/attributes/email")
-    if role not in ROLES:
-        raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
-    if len(password) < 8:
-        raise InvalidValue("A password has at least 8 characters.", pointer="/data/attributes/password")
+    _check_password(password)
+    email = _member_email(email, role)
     organizer = get_or_create_organizer(session, organizer_slug)
-    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    created = user is None
-    if user is None:
-        user = User(email=email, password_hash=hash_password(password))
-        session.add(user)
-        session.flush()
+    user, created = _user(session, email, password)
     membership = session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.organizer_id == organizer.id)
     ).scalar_one_or_none()
@@ -61,6 +51,33 @@ def create_user(
         membership.role = role
     session.flush()
     return user, organizer, created
+
+
+def _check_password(password: str | None) -> str:
+    if not password or len(password) < 8:
+        raise InvalidValue("A password has at least 8 characters.", pointer="/data/attributes/password")
+    return password
+
+
+def _member_email(email: str, role: str) -> str:
+    """The e-mail address, normalized, of a would-be member with ``role`` (both checked)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidValue(f"'{email}' is not an e-mail address.", pointer="/data/attributes/email")
+    if role not in ROLES:
+        raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
+    return email
+
+
+def _user(session: Session, email: str, password: str | None) -> tuple[User, bool]:
+    """The user with ``email``, or a new one with ``password`` (checked only then); and whether new."""
+    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is not None:
+        return user, False
+    user = User(email=email, password_hash=hash_password(_check_password(password)))
+    session.add(user)
+    session.flush()
+    return user, True
 
 
 def hash_token(token: str) -> str:
@@ -115,21 +132,9 @@ def add_member(
 ) -> Membership:
     """Add a user to ``organizer``'s team with ``role``. An unknown e-mail becomes a new user, who
     needs the first password (at least 8 characters); a member already in the team is a 409."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise InvalidValue("Enter the member's e-mail address.", pointer="/data/attributes/email")
-    if role not in ROLES:
-        raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
-    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    if user is None:
-        if not password or len(password) < 8:
-            raise InvalidValue(
-                "A new user needs a first password of at least 8 characters.", pointer="/data/attributes/password"
-            )
-        user = User(email=email, password_hash=hash_password(password))
-        session.add(user)
-        session.flush()
-    elif session.execute(
+    email = _member_email(email, role)
+    user, created = _user(session, email, password)
+    if not created and session.execute(
         select(Membership.id).where(Membership.user_id == user.id, Membership.organizer_id == organizer.id)
     ).first():
         raise Conflict(f"{email} is already in the team.", pointer="/data/attributes/email", code="member-exists")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.api.ratelimit import LoginThrottled
+from boxoffice.catalogue.models import Organizer
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
 from boxoffice.web.control import (
@@ -90,7 +92,13 @@ def home(request: Request) -> Response:
         if len(events) == 1:
             event = events[0]
             return redirect(f"/control/{event.organizer.slug}/{event.slug}/")
-        return render(request, "control/home.html", {"events": events, "user": principal.label.removeprefix("user:")})
+        teams = session.execute(
+            select(Organizer).where(Organizer.id.in_(list(principal.roles))).order_by(Organizer.name)
+        ).scalars().all()
+        if not events and len(teams) == 1:  # a new organizer: straight to creating the first event
+            return redirect(f"/control/{teams[0].slug}/")
+        context = {"events": events, "organizers": teams, "user": principal.label.removeprefix("user:")}
+        return render(request, "control/home.html", context)
 
 
 

@@ -16,6 +16,11 @@ from boxoffice.errors import NotFound, PermissionDenied
 from boxoffice.web.control.session import current_user
 
 # (key, label, path, admins only): staff see orders and check in, never settings or money moves.
+ORGANIZER_SECTIONS = (
+    ("events", "Events", "", False),
+    ("team", "Team and API tokens", "team/", True),
+    ("activity", "Activity log", "activity/", True),
+)
 SECTIONS = (
     ("dashboard", "Dashboard", "", False),
     ("orders", "Orders", "orders/", False),
@@ -31,66 +36,8 @@ SECTIONS = (
 
 
 @dataclass(frozen=True)
-class Panel:
-    """The control panel's view of one request: the user, and the event being worked on."""
-
-    principal: Principal
-    event: Event
-    section: str
-
-    @property
-    def organizer(self) -> Organizer:
-        return self.event.organizer
-
-    @property
-    def base(self) -> str:
-        """The event's control panel URL, ``/control/<organizer>/<event>/``."""
-        return f"/control/{self.organizer.slug}/{self.event.slug}/"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.principal.role_in(self.organizer.id) == "admin"
-
-    @property
-    def user(self) -> str:
-        return self.principal.label.removeprefix("user:")
-
-    @property
-    def nav(self) -> list[tuple[str, str, bool]]:
-        admin = self.is_admin
-        return [
-            (label, self.base + path, key == self.section)
-            for key, label, path, admins_only in SECTIONS
-            if admin or not admins_only
-        ]
-
-    @property
-    def life(self) -> str:
-        """``draft``, ``test-mode`` or ``live`` (see :func:`boxoffice.catalogue.rules.life_state`)."""
-        return life_state(live=self.event.live, test_mode=self.event.test_mode)
-
-
-def open_panel(
-    request: Request, session: Session, organizer: str, event: str, section: str, *, admin: bool = False
-) -> Panel:
-    """Log-in check, the event, and the user's role in its organizer (admins only with ``admin``).
-
-    Another organizer's event answers 404, like an unknown one: its existence is not revealed.
-    """
-    principal = current_user(request, session)
-    try:
-        found = event_by_slug(session, organizer, event)
-        principal.require_organizer(found.organizer_id)
-    except (NotFound, PermissionDenied):
-        raise NotFound(f"Event '{organizer}/{event}' does not exist.", parameter="event") from None
-    if admin:
-        principal.require_organizer(found.organizer_id, admin=True)
-    return Panel(principal, found, section)
-
-
-@dataclass(frozen=True)
 class OrganizerPanel:
-    """The control panel's view of an organizer's own pages (events, team, activity)."""
+    """The control panel's view of one request: the user, and the organizer being worked on."""
 
     principal: Principal
     organizer: Organizer
@@ -98,6 +45,7 @@ class OrganizerPanel:
 
     @property
     def base(self) -> str:
+        """The organizer's control panel URL, ``/control/<organizer>/``."""
         return f"/control/{self.organizer.slug}/"
 
     @property
@@ -110,25 +58,78 @@ class OrganizerPanel:
 
     @property
     def nav(self) -> list[tuple[str, str, bool]]:
-        sections = [("events", "Events", "")]
-        if self.is_admin:
-            sections += [("team", "Team and API tokens", "team/"), ("activity", "Activity log", "activity/")]
-        return [(label, self.base + path, key == self.section) for key, label, path in sections]
+        return self._nav(ORGANIZER_SECTIONS)
+
+    def _nav(self, sections: tuple[tuple[str, str, str, bool], ...]) -> list[tuple[str, str, bool]]:
+        """(label, link, current) of the sections this user may open (admins' ones only for admins)."""
+        admin = self.is_admin
+        return [
+            (label, self.base + path, key == self.section)
+            for key, label, path, admins_only in sections
+            if admin or not admins_only
+        ]
+
+
+@dataclass(frozen=True)
+class Panel(OrganizerPanel):
+    """The control panel's view of one request: the user, and the event being worked on."""
+
+    event: Event
+
+    @property
+    def base(self) -> str:
+        """The event's control panel URL, ``/control/<organizer>/<event>/``."""
+        return f"/control/{self.organizer.slug}/{self.event.slug}/"
+
+    @property
+    def nav(self) -> list[tuple[str, str, bool]]:
+        return self._nav(SECTIONS)
+
+    @property
+    def life(self) -> str:
+        """``draft``, ``test-mode`` or ``live`` (see :func:`boxoffice.catalogue.rules.life_state`)."""
+        return life_state(live=self.event.live, test_mode=self.event.test_mode)
+
+
+def _member(principal: Principal, organizer_id: int, missing: NotFound, admin: bool) -> Principal:
+    """The logged-in user, who must be in the organizer's team (else ``missing``: nothing is revealed)."""
+    try:
+        principal.require_organizer(organizer_id)
+    except PermissionDenied:
+        raise missing from None
+    if admin:
+        principal.require_organizer(organizer_id, admin=True)
+    return principal
 
 
 def open_organizer(
     request: Request, session: Session, organizer: str, section: str, *, admin: bool = False
 ) -> OrganizerPanel:
-    """Log-in check and the user's role in ``organizer``; another organizer answers 404."""
-    principal = current_user(request, session)
+    """Log-in check and the user's role in ``organizer`` (admins only with ``admin``); another
+    organizer answers 404, like an unknown one."""
+    missing = NotFound(f"Organizer '{organizer}' does not exist.", parameter="organizer")
+    principal = current_user(request, session)  # log in first: strangers are sent to the login form
     try:
         found = organizer_by_slug(session, organizer)
-        principal.require_organizer(found.id)
-    except (NotFound, PermissionDenied):
-        raise NotFound(f"Organizer '{organizer}' does not exist.", parameter="organizer") from None
-    if admin:
-        principal.require_organizer(found.id, admin=True)
-    return OrganizerPanel(principal, found, section)
+    except NotFound:
+        raise missing from None
+    return OrganizerPanel(_member(principal, found.id, missing, admin), found, section)
+
+
+def open_panel(
+    request: Request, session: Session, organizer: str, event: str, section: str, *, admin: bool = False
+) -> Panel:
+    """Log-in check, the event, and the user's role in its organizer (admins only with ``admin``).
+
+    Another organizer's event answers 404, like an unknown one: its existence is not revealed.
+    """
+    missing = NotFound(f"Event '{organizer}/{event}' does not exist.", parameter="event")
+    principal = current_user(request, session)
+    try:
+        found = event_by_slug(session, organizer, event)
+    except NotFound:
+        raise missing from None
+    return Panel(_member(principal, found.organizer_id, missing, admin), found.organizer, section, found)
 
 
 def events_of(session: Session, principal: Principal) -> list[Event]:
