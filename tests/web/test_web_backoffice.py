@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -206,3 +207,38 @@ def test_the_dashboard_shows_sales_per_product_and_quota_fill_without_test_order
     # Seats are counted as taken, test orders included, until the test orders are deleted.
     assert "Tickets: 4 paid, 0 held by pending orders, 96 of 100 left" in shown
     assert "Orders placed: 68.00 EUR" in pages.get("/control/acme/conf/").text
+
+
+def test_every_back_office_form_refuses_a_post_without_its_csrf_token(pages, web_shop) -> None:  # type: ignore[no-untyped-def]
+    pages.login()
+    for path in ("/control/acme/events", "/control/acme/team/tokens", "/control/acme/conf/products/",
+                 "/control/acme/conf/quotas/", "/control/acme/conf/event/life", "/control/acme/conf/cancel/"):
+        forged = pages.client.post(path, data={"name": "x", "to": "live", "confirm": "CANCEL"}, follow_redirects=False)
+        assert forged.status_code == 403, path
+
+
+def test_the_shop_shows_sold_out_a_few_left_and_the_sale_window(pages, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from boxoffice.catalogue.service import create_product
+    from boxoffice.kit.clock import now
+
+    with uow() as s:
+        event = s.get(Event, web_shop.event_id)
+        s.get(Quota, web_shop.quota_id).size = 3  # type: ignore[union-attr]
+        create_product(s, event, name="Early bird", price=Decimal("9.00"),  # type: ignore[arg-type]
+                       details={"available_until": now() - timedelta(days=1)})
+        create_product(s, event, name="Late owl", price=Decimal("9.00"),  # type: ignore[arg-type]
+                       details={"available_from": now() + timedelta(days=1)})
+    shop = pages.get("/e/acme/conf/")
+    shown = text_of(shop.text)
+    assert "Regular 3 left" in shown and "Sale ended" in shown and "On sale from" in shown
+    pages.place(web_shop, regular=3, provider="manual")
+    assert "Regular Sold out" in text_of(pages.get("/e/acme/conf/").text)
+
+
+def test_staff_see_the_events_but_not_the_form_that_creates_one(pages, web_shop) -> None:  # type: ignore[no-untyped-def]
+    pages.login(STAFF)
+    page = pages.get("/control/acme/")
+    assert page.status_code == 200 and "conf EUR" in text_of(page.text) and "Create an event" not in page.text
+    assert pages.post("/control/acme/events", {"name": "Sneaky", "currency": "EUR"}).status_code == 403
