@@ -5,17 +5,26 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup runtime run test lint bench clean
 
+# `runtime` installs what serving needs (quick); `setup` adds the test and lint tools.
+runtime: $(VENV)/.runtime
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+# uv (installed into .venv by pip) fetches in parallel: a fresh clone is served within a minute.
+UV := $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt
+
+$(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	test -x $(BIN)/uv || $(BIN)/pip install -q -c constraints.txt uv
+	$(UV) -e .
 	touch $@
 
-run: setup
+$(VENV)/.installed: $(VENV)/.runtime
+	$(UV) -e '.[dev]'
+	touch $@
+
+run: runtime
 	$(BIN)/boxoffice migrate
 	$(BIN)/boxoffice demo
 	$(BIN)/boxoffice serve --host $(HOST) --port $(PORT)

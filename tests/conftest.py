@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -142,3 +142,17 @@ def shop(uow) -> Shop:  # type: ignore[no-untyped-def]
     """A committed EUR event: quota of 100 shared by Regular 49.00 and Student 19.00."""
     with uow() as s:
         return make_shop(s)
+
+
+@pytest.fixture
+def console_logging() -> Iterator[Callable[[], None]]:
+    """Call it to set up boxoffice's console logging as ``boxoffice serve`` does; undone after the test."""
+    import logging
+
+    from boxoffice.observability.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield lambda: configure_logging(force=True)
+    root.handlers[:] = handlers
+    root.setLevel(level)

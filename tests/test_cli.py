@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from boxoffice.accounts.models import Membership, User
+from boxoffice.catalogue.service import get_or_create_organizer
 from boxoffice.cli import app
 from boxoffice.orders import service as orders
 from boxoffice.orders.models import Order
@@ -77,7 +78,9 @@ def test_users_create_refuses_a_short_password(database_url: str) -> None:
     assert "8 characters" in result.output
 
 
-def test_tokens_create_prints_a_token_once(database_url: str) -> None:
+def test_tokens_create_prints_a_token_once(database_url: str, uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        get_or_create_organizer(s, "acme")
     result = runner.invoke(app, ["tokens", "create", "--organizer", "acme", "--name", "ci"])
     assert result.exit_code == 0 and result.output.startswith("bxo_")
     again = runner.invoke(app, ["tokens", "create", "--organizer", "acme", "--name", "ci"])

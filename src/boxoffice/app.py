@@ -11,7 +11,10 @@ from boxoffice import __version__
 from boxoffice.api import http as api_http
 from boxoffice.api.hygiene import refuse_nul_characters
 from boxoffice.kit import http as jsonapi_http
+from boxoffice.kit.head import HeadAsGet
 from boxoffice.kit.responses import JSONAPIResponse
+from boxoffice.observability.http import RequestTracking
+from boxoffice.observability.logs import configure_logging
 
 # Each domain that serves HTTP exposes ``router`` in its ``api`` module; listed here once.
 ROUTER_MODULES: tuple[str, ...] = (
@@ -20,6 +23,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "boxoffice.providers.stripe.api",
     "boxoffice.providers.paypal.api",
     "boxoffice.web.pages",
+    "boxoffice.api.docs",
+    "boxoffice.observability.metrics",
     "boxoffice.accounts.api",
     "boxoffice.catalogue.api",
     "boxoffice.orders.api",
@@ -39,7 +44,8 @@ def create_app() -> FastAPI:
         version=__version__,
         description="The commerce core of event ticketing: orders, payments, refunds.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # /docs and /redoc are served by boxoffice.api.docs, with Swagger UI's assets from the package.
+        docs_url=None,
         redoc_url=None,
         # Under /v1 every answer is a JSON:API document, documented and sent with its media type.
         default_response_class=JSONAPIResponse,
@@ -49,6 +55,9 @@ def create_app() -> FastAPI:
     # Idempotency-Keys and Retry-After on 429s.
     jsonapi_http.install(app)
     api_http.install(app)
+    # Middleware, innermost first: HEAD answered as GET; a request id, access log line and metrics.
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestTracking)
 
     @app.get("/healthz", tags=["system"], summary="Liveness check")
     def healthz() -> JSONResponse:
@@ -63,4 +72,5 @@ def serve_app() -> FastAPI:
     """The app as ``boxoffice serve`` runs it: it also runs background jobs when no broker is configured."""
     from boxoffice.worker import with_embedded_jobs
 
+    configure_logging()
     return with_embedded_jobs(create_app())

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_DATABASE_URL = "sqlite:///boxoffice.sqlite3"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,9 @@ class Settings:
     paypal_api_base: str | None
     public_url: str
     login_attempts_per_minute: int
+    log_format: str
+    # prometheus-client's own variable: where processes of one ``serve --workers N`` share their metrics.
+    metrics_dir: str | None
 
 
 def _from_env() -> Settings:
@@ -30,9 +35,36 @@ def _from_env() -> Settings:
         secret_key=env.get("BOXOFFICE_SECRET_KEY") or None,
         stripe_api_base=env.get("BOXOFFICE_STRIPE_API_BASE") or None,
         paypal_api_base=env.get("BOXOFFICE_PAYPAL_API_BASE") or None,
-        public_url=(env.get("BOXOFFICE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        public_url=(env.get("BOXOFFICE_PUBLIC_URL") or listen_url(DEFAULT_HOST, DEFAULT_PORT)).rstrip("/"),
         login_attempts_per_minute=int(env.get("BOXOFFICE_LOGIN_ATTEMPTS_PER_MINUTE") or 10),
+        log_format=_log_format(env.get("BOXOFFICE_LOG_FORMAT")),
+        metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
     )
+
+
+def _log_format(value: str | None) -> str:
+    fmt = (value or "text").strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"BOXOFFICE_LOG_FORMAT must be text or json, not {value!r}")
+    return fmt
+
+
+def listen_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches ``serve --host HOST --port PORT`` at."""
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine is reachable at loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def default_public_url(host: str, port: int) -> None:
+    """Make links follow where ``serve`` listens, unless BOXOFFICE_PUBLIC_URL says otherwise.
+
+    Set in the environment so every process ``serve`` starts (``--workers N``) inherits it.
+    """
+    os.environ.setdefault("BOXOFFICE_PUBLIC_URL", listen_url(host, port))
+    get_settings.cache_clear()
 
 
 @lru_cache(maxsize=1)

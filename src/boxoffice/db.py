@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -164,6 +164,23 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def missing_database(url: str | None = None) -> str | None:
+    """Why the database cannot be used as it stands (an SQLite file that is not there), or None.
+
+    Checked before connecting, because connecting would create an empty SQLite file.
+    """
+    parsed = make_url(url or get_settings().database_url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    if path.exists():
+        return None
+    return (
+        f"No database at {path.resolve()}: run `boxoffice migrate` in this folder first, "
+        "or set BOXOFFICE_DATABASE_URL."
+    )
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:

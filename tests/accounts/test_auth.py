@@ -5,6 +5,7 @@ import pytest
 
 from boxoffice.accounts import auth
 from boxoffice.accounts.service import create_api_token, create_user, secret_key
+from boxoffice.catalogue.service import get_or_create_organizer
 from boxoffice.errors import NotAuthenticated, PermissionDenied
 from boxoffice.kit import clock
 
@@ -32,6 +33,7 @@ def test_staff_may_read_but_not_administer(uow) -> None:  # type: ignore[no-unty
 
 def test_api_tokens_resolve_to_their_organizer(uow) -> None:  # type: ignore[no-untyped-def]
     with uow() as s:
+        get_or_create_organizer(s, "acme")
         token = create_api_token(s, organizer_slug="acme", name="ci")
     with uow() as s:
         principal = auth.resolve(s, auth.parse_authorization(f"Bearer {token}"))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from boxoffice.accounts.service import create_user
 from boxoffice.mail.models import Mail
+from boxoffice.mail.render import order_url
 from boxoffice.mail.service import notify_unmatched_transfer
 from boxoffice.orders import service as orders
 from boxoffice.orders.service import LineItem
@@ -130,9 +131,27 @@ def test_an_smtp_failure_is_retried_later_and_the_mail_sent_once(uow, run_jobs, 
 def test_without_an_smtp_server_mails_are_written_to_the_log(uow, run_jobs, caplog) -> None:  # type: ignore[no-untyped-def]
     shop = _shop(uow)
     with caplog.at_level(logging.INFO, logger="boxoffice.mail.transport"), uow() as s:
-        code = _place(s, shop).code
+        order = _place(s, shop)
+        code, link = order.code, order_url(order)
     assert f"Your order {code} for conf EUR" in caplog.text
-    assert [m.state for m in _mails(uow)] == ["sent"]
+    assert "To: buyer@example.org" in caplog.text and link in caplog.text
+    # Truthful: the row says the mail was printed to the log, not that it reached anyone.
+    assert [m.state for m in _mails(uow)] == ["logged"]
+
+
+def test_a_logged_mail_is_printed_on_the_console_of_the_sending_process(uow, run_jobs, capfd, monkeypatch, console_logging) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice import config
+
+    monkeypatch.setenv("BOXOFFICE_PUBLIC_URL", "http://127.0.0.1:8123")
+    config.get_settings.cache_clear()
+    console_logging()
+    shop = _shop(uow)
+    with uow() as s:
+        code = _place(s, shop).code
+    printed = capfd.readouterr().err
+    assert "To: buyer@example.org" in printed and f"Subject: Your order {code}" in printed
+    assert f"http://127.0.0.1:8123/e/acme/conf/order/{code}/" in printed
+    config.get_settings.cache_clear()
 
 
 def test_a_mail_whose_occasion_passed_before_sending_is_skipped(uow, deferred_jobs, smtp) -> None:  # type: ignore[no-untyped-def]

@@ -107,12 +107,12 @@ def test_a_buyer_is_reminded_once_per_deadline(uow, shop, run_jobs, travel) -> N
     travel(2 * DAY + 3600)
     assert queue_expiry_reminders() == 1
     assert queue_expiry_reminders() == 0
-    assert _reminders(uow) == [(order_id, "sent")]
+    assert _reminders(uow) == [(order_id, "logged")]
     with uow() as s:
         orders.extend_order(s, order_id, actor="user:admin", expires_at=now() + timedelta(days=4))
     travel(3 * DAY + 3600)
     assert queue_expiry_reminders() == 1, "a new deadline earns a new reminder"
-    assert _reminders(uow) == [(order_id, "sent"), (order_id, "sent")]
+    assert _reminders(uow) == [(order_id, "logged"), (order_id, "logged")]
 
 
 def test_reminders_follow_the_event_setting(uow, shop, run_jobs, travel) -> None:  # type: ignore[no-untyped-def]

@@ -175,3 +175,31 @@ def test_an_upload_without_a_file_or_with_an_unreadable_one_imports_nothing(page
     garbage = pages.client.post("/control/acme/conf/bank/import", data={"csrf_token": pages.token()},
                                 files={"statement": ("x.csv", b"hello;world\n1;2\n", "text/csv")}, follow_redirects=False)
     assert "could not be imported" in (flash_of(pages.get(garbage.headers["location"])) or "")
+
+
+def test_the_import_form_takes_the_columns_of_an_unrecognised_csv(pages, web_shop, uow, load_order) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        order = orders.place_order(s, web_shop.event_id, email="a@b.example", items=[LineItem(web_shop.regular_id, 1)],
+                                   actor="buyer")
+        order_id, code = order.id, order.code
+    pay(order_id, provider="banktransfer", actor="buyer", uow=uow)
+    reference = load_order(code).payments[0].provider_reference
+    own = f"When;Text;Money\n08.03.2024;Tickets {reference};49,00\n".encode()
+    pages.login()
+    form = pages.get("/control/acme/conf/bank/").text
+    assert 'name="column-booked-on"' in form and 'name="column-remittance"' in form
+    plain = pages.client.post("/control/acme/conf/bank/import", data={"csrf_token": pages.token()},
+                              files={"statement": ("own.csv", own, "text/csv")}, follow_redirects=False)
+    assert "could not be imported" in (flash_of(pages.get(plain.headers["location"])) or "")
+    mapped = pages.client.post(
+        "/control/acme/conf/bank/import",
+        data={"csrf_token": pages.token(), "column-booked-on": "When", "column-remittance": "Text",
+              "column-amount": "2", "date-format": "%d.%m.%Y", "decimal-comma": "1"},
+        files={"statement": ("own.csv", own, "text/csv")}, follow_redirects=False,
+    )  # fmt: skip
+    assert flash_of(pages.get(mapped.headers["location"])) == "Imported own.csv: 1 lines (1 matched)."
+    assert load_order(code).status == "paid"
+    wrong = pages.client.post("/control/acme/conf/bank/import",
+                              data={"csrf_token": pages.token(), "column-booked-on": "When"},
+                              files={"statement": ("own.csv", own, "text/csv")})
+    assert wrong.status_code == 422 and "amount" in text_of(wrong.text)

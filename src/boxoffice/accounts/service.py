@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from boxoffice.accounts.models import ROLES, ApiToken, Membership, SystemSetting, User
 from boxoffice.activity import service as activity
 from boxoffice.catalogue.models import Organizer
-from boxoffice.catalogue.service import get_or_create_organizer
+from boxoffice.catalogue.service import get_or_create_organizer, organizer_by_slug
 from boxoffice.config import get_settings
 from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
@@ -38,8 +38,8 @@ def create_user(
 ) -> tuple[User, Organizer, bool]:
     """Create a team member (and the organizer if new). Returns the user, the organizer, and whether
     the user was new; an existing user with that e-mail joins the team with the given role."""
-    _check_password(password)
     email = _member_email(email, role)
+    _check_password(password)
     organizer = get_or_create_organizer(session, organizer_slug)
     user, created = _user(session, email, password)
     membership = session.execute(
@@ -87,12 +87,13 @@ def hash_token(token: str) -> str:
 def create_api_token(
     session: Session, *, organizer_slug: str, name: str, role: str = "admin", actor: str = "system"
 ) -> str:
-    """Create an organizer API token and return it; only its hash is kept."""
+    """Create an API token of an existing organizer and return it; only its hash is kept."""
     if role not in ROLES:
         raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
     if not name.strip() or len(name) > 200:
         raise InvalidValue("A token's name has 1 to 200 characters.", pointer="/data/attributes/name")
-    organizer = get_or_create_organizer(session, organizer_slug)
+    # Never created here: a mistyped slug must not quietly become a new organizer.
+    organizer = organizer_by_slug(session, organizer_slug)
     if session.execute(
         select(ApiToken.id).where(
             ApiToken.organizer_id == organizer.id, ApiToken.name == name, ApiToken.revoked_at.is_(None)

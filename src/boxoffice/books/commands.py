@@ -1,5 +1,5 @@
 """What ``boxoffice export``, ``boxoffice shred`` and ``boxoffice books verify`` do; ``cli.py`` declares
-the options and calls these. Progress goes to stderr, so an export can go to stdout."""
+the options and calls these. Reports go to stdout; progress goes to stderr, so an export can go to stdout."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from boxoffice.books.repository import event_by_reference
 from boxoffice.books.verify import verify
 
 stderr = Console(stderr=True)
+stdout = Console()
 
 
 def _progress() -> Progress:
@@ -66,7 +67,7 @@ def run_export(kind: str, event_ref: str, fmt: str, output: str | None) -> None:
             for chunk in chunks:
                 out.write(chunk)
     if target != "-":
-        stderr.print(f"Wrote {total} {kind} row(s) to {target}.")
+        stdout.print(f"Wrote {total} {kind} row(s) to {target}.")
 
 
 def run_shred(event_ref: str, *, include_orders: bool, force: bool, download: str | None, yes: bool) -> None:
@@ -100,13 +101,13 @@ def run_shred(event_ref: str, *, include_orders: bool, force: bool, download: st
         task = bar.add_task("Shredding", total=plan.orders)
         job = shred.run_shred_job(job_id, progress=lambda done, total: bar.update(task, completed=done, total=total))
     result = job.result
-    stderr.print(
+    stdout.print(
         f"Shredded {result['payments']} payment(s), {result['refunds']} refund(s), "
         f"{result['buyer_fields']} buyer field(s) and {result['audit_entries']} audit entries "
         f"in {result['orders']} order(s) (job {job_id})."
     )
     if result["skipped_open_refunds"]:
-        stderr.print(f"Skipped, refunds opened meanwhile: {', '.join(result['skipped_open_refunds'])}.")
+        stdout.print(f"Skipped, refunds opened meanwhile: {', '.join(result['skipped_open_refunds'])}.")
 
 
 def run_verify(event_ref: str | None) -> None:

@@ -17,7 +17,7 @@ class ShredAttributes(Attributes):
 
 
 class ShredData(ResourceData):
-    type: Literal["event-shreds"]
+    type: Literal["event-shred", "event-shreds"]  # the second: the name before v1.1
     attributes: ShredAttributes = Field(default_factory=ShredAttributes)
 
 

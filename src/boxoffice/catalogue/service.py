@@ -46,6 +46,10 @@ def organizer_by_slug(session: Session, slug: str) -> Organizer:
     return organizer
 
 
+def organizer_slugs(session: Session) -> list[str]:
+    return list(session.execute(select(Organizer.slug).order_by(Organizer.slug)).scalars())
+
+
 def event_by_slug(session: Session, organizer_slug: str, event_slug: str) -> Event:
     event = session.execute(
         select(Event).join(Organizer).where(Organizer.slug == organizer_slug, Event.slug == event_slug)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from boxoffice.db import Base, UTCDateTime
 from boxoffice.kit.clock import now
 
-MAIL_STATES = ("queued", "sent", "skipped", "failed")
+# ``logged``: there is no SMTP server (no BOXOFFICE_SMTP_URL), so the mail was printed to the log instead.
+MAIL_STATES = ("queued", "sent", "logged", "skipped", "failed")
 
 
 class Mail(Base):

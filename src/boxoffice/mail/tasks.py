@@ -38,7 +38,7 @@ def send_mail(params: dict[str, Any]) -> None:
         mail.subject = rendered.subject[:300]
         recipients = list(mail.recipients)
     try:
-        transport.send(
+        how = transport.send(
             mail_id=mail_id, recipients=recipients, subject=rendered.subject, text=rendered.text, html=rendered.html
         )
     except (smtplib.SMTPException, OSError) as exc:
@@ -56,5 +56,5 @@ def send_mail(params: dict[str, Any]) -> None:
         mail = session.get(Mail, mail_id, with_for_update=True)
         assert mail is not None
         mail.attempts += 1
-        mail.state = "sent"
+        mail.state = "sent" if how == "smtp" else "logged"
         mail.sent_at = now()

@@ -1,5 +1,8 @@
 """Hand a rendered mail to the SMTP server of ``BOXOFFICE_SMTP_URL``, or to the log when there is none.
 
+Printed to the log means readable there: recipient, subject and the whole text body (with the
+buyer's order link), so ``make run`` shows what a buyer would receive.
+
 URL forms: ``smtp://host:port`` (plain), ``smtp://host:587?starttls=true`` (upgraded),
 ``smtps://host:465`` (TLS from the start); ``user:password@`` for authentication and
 ``?from=tickets@example.org`` for the sender address.
@@ -76,7 +79,10 @@ def send(*, mail_id: int, recipients: list[str], subject: str, text: str, html: 
     """Send one mail; returns how (``smtp`` or ``log``). Raises ``smtplib.SMTPException``/``OSError``."""
     url = get_settings().smtp_url
     if url is None:
-        log.info("mail %s to %s: %s\n%s", mail_id, ", ".join(recipients), subject, text)
+        log.info(
+            "mail %s not sent (no BOXOFFICE_SMTP_URL), printed here instead:\nTo: %s\nSubject: %s\n\n%s",
+            mail_id, ", ".join(recipients), subject, text,
+        )
         return "log"
     target = parse_smtp_url(url, default_sender=default_sender())
     message = build_message(

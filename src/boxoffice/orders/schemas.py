@@ -206,7 +206,8 @@ class OrderChangeAttributes(Attributes):
 
 
 class OrderChangeData(ResourceData):
-    type: Literal["order-changes"]
+    # ``order-change`` follows the actions' ``<resource>-<action>`` pattern; ``order-changes`` is kept.
+    type: Literal["order-change", "order-changes"]
     attributes: OrderChangeAttributes
 
 
@@ -222,7 +223,7 @@ class EventCancelAttributes(Attributes):
 
 
 class EventCancelData(ResourceData):
-    type: Literal["event-cancellations"]
+    type: Literal["event-cancel", "event-cancellations"]  # the second: the name before v1.1
     attributes: EventCancelAttributes = Field(default_factory=EventCancelAttributes)
 
 

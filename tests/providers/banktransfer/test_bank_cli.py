@@ -73,3 +73,38 @@ def test_export_refunds_writes_the_sepa_file_and_puts_the_refunds_in_transit(ban
         app, ["bank", "export-refunds", "--event", "demo-conf", "--output", "-", "--batch", batch, "--format", "csv"]
     )
     assert again.exit_code == 0 and reference in again.stdout
+
+
+def test_bank_import_whose_every_row_is_unreadable_exits_1(bank, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "all-broken.csv"
+    path.write_bytes(bank.csv() + b'"31.02.2024";"broken date";"X";"";"1,00";"EUR"\r\n')
+    result = runner.invoke(app, ["bank", "import", str(path), "--event", "demo/demo-conf"])
+    assert result.exit_code == 1, result.output
+    assert "No row of the file could be read" in result.stdout
+    assert bank.transactions() == []
+
+
+def test_bank_import_takes_a_column_mapping_for_unknown_columns(bank, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    order_id = bank.order()
+    reference = bank.choose_transfer(order_id)
+    path = tmp_path / "own-columns.csv"
+    path.write_text(f"When;Text;Who;Money\n2024-03-08;{reference};Anna Example;49.00\n", encoding="utf-8")
+    refused = runner.invoke(app, ["bank", "import", str(path), "--event", "demo-conf"])
+    assert refused.exit_code == 1 and "--column" in refused.output
+    mapped = runner.invoke(
+        app,
+        ["bank", "import", str(path), "--event", "demo-conf", "--column", "booked-on=When",
+         "--column", "remittance=Text", "--column", "amount=3", "--column", "payer_name=Who",
+         "--date-format", "%Y-%m-%d"],
+    )  # fmt: skip
+    assert mapped.exit_code == 0, mapped.output
+    assert "│ matched" in mapped.stdout
+    assert bank.order_row(order_id).status == "paid"
+
+
+def test_bank_import_refuses_a_malformed_column_option(bank, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "x.csv"
+    path.write_bytes(bank.csv())
+    result = runner.invoke(app, ["bank", "import", str(path), "--event", "demo-conf", "--column", "price=3"])
+    assert result.exit_code == 2
+    assert "FIELD=COLUMN" in result.output and bank.transactions() == []

@@ -1,10 +1,12 @@
 """What ``boxoffice bank import`` and ``boxoffice bank export-refunds`` do; ``cli.py`` declares the
-options and calls these. Progress and summaries go to stderr, so a refund file can go to stdout."""
+options and calls these. Reports go to stdout; progress goes to stderr, and so does the summary of
+a refund file that is itself written to stdout."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -19,6 +21,7 @@ from boxoffice.providers.banktransfer import importing, refunds
 from boxoffice.providers.banktransfer.rules import DUPLICATE_COUNT, TransactionState
 
 stderr = Console(stderr=True)
+stdout = Console()
 
 # What an import makes of lines, in the order the summary lists them.
 _STATES = (TransactionState.MATCHED, TransactionState.NO_MATCH, TransactionState.INVALID, DUPLICATE_COUNT)
@@ -28,9 +31,26 @@ def _event_reference(event: str, organizer: str | None) -> str:
     return f"{organizer}/{event}" if organizer else event
 
 
-def run_bank_import(path: str, event: str, organizer: str | None) -> importing.ImportReport:
+def column_mapping(
+    columns: list[str], *, date_format: str | None, decimal_comma: bool | None, skip_rows: int | None
+) -> dict[str, Any] | None:
+    """The CSV column mapping given as ``--column FIELD=COLUMN`` options (None when none is given)."""
+    pairs = []
+    for option in columns:
+        name, sep, column = option.partition("=")
+        if not sep:
+            raise InvalidValue(f"--column takes FIELD=COLUMN, not {option!r}.", parameter="column")
+        pairs.append((name, column))
+    return importing.mapping_from_columns(
+        pairs, date_format=date_format, decimal_comma=decimal_comma, skip_rows=skip_rows
+    )
+
+
+def run_bank_import(
+    path: str, event: str, organizer: str | None, mapping: dict[str, Any] | None = None
+) -> importing.ImportReport:
     """Import one statement file into an event, with a progress bar and a summary; exit 1 when the
-    file could not be imported at all."""
+    file could not be imported at all, or none of its rows could be read."""
     file = Path(path)
     try:
         content = file.read_bytes()
@@ -40,7 +60,8 @@ def run_bank_import(path: str, event: str, organizer: str | None) -> importing.I
         found = event_by_reference(session, _event_reference(event, organizer))
         label = f"{found.organizer.slug}/{found.slug}"
         import_id = importing.start_import(
-            session, found.id, filename=file.name, content=content, actor=cli_actor(), background=False
+            session, found.id, filename=file.name, content=content, actor=cli_actor(), mapping=mapping,
+            background=False,
         ).id
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr
@@ -50,14 +71,16 @@ def run_bank_import(path: str, event: str, organizer: str | None) -> importing.I
             import_id, progress=lambda done, total: bar.update(task, completed=done, total=total)
         )
     _summary(report)
-    if report.error:
+    if report.error or (report.skipped_rows and not report.lines):
         raise typer.Exit(1)
     return report
 
 
 def _summary(report: importing.ImportReport) -> None:
     if report.error:
-        stderr.print(f"[red]Nothing was imported from {report.filename}:[/red] {report.error}")
+        stdout.print(f"[red]Nothing was imported from {report.filename}:[/red] {report.error}")
+        if report.format == "csv" or not report.filename.lower().endswith(".xml"):
+            stdout.print("A CSV's columns can be named with --column FIELD=COLUMN: see `boxoffice bank import --help`.")
         return
     table = Table(title=f"{report.filename}: {report.lines} lines ({report.format}, {report.encoding or 'binary'})")
     table.add_column("state")
@@ -65,17 +88,19 @@ def _summary(report: importing.ImportReport) -> None:
     for state in _STATES:
         table.add_row(str(state), str(report.counts.get(state, 0)))
     table.add_row("unreadable (skipped)", str(len(report.skipped_rows)))
-    stderr.print(table)
+    stdout.print(table)
     if report.skipped_rows:
         skipped = Table(title="Rows that were not imported")
         skipped.add_column("where")
         skipped.add_column("why")
         for row in report.skipped_rows:
             skipped.add_row(row["location"], row["reason"])
-        stderr.print(skipped)
+        stdout.print(skipped)
     waiting = report.counts.get(TransactionState.NO_MATCH, 0) + report.counts.get(TransactionState.INVALID, 0)
     if waiting:
-        stderr.print(f"{waiting} line(s) wait for you to assign them to an order or discard them.")
+        stdout.print(f"{waiting} line(s) wait for you to assign them to an order or discard them.")
+    if report.skipped_rows and not report.lines:
+        stdout.print("[red]No row of the file could be read[/red]: is it the right file, or do the columns need --column?")
 
 
 def run_export_refunds(event: str, organizer: str | None, fmt: str, output: str, batch: str | None) -> None:
@@ -101,6 +126,7 @@ def run_export_refunds(event: str, organizer: str | None, fmt: str, output: str,
             parameter="output",
         ) from exc
     where = "stdout" if output == "-" else output
-    stderr.print(f"{len(exported.refunds)} refund(s) in file {exported.batch} ({exported.format}), written to {where}.")
+    report = stderr if output == "-" else stdout
+    report.print(f"{len(exported.refunds)} refund(s) in file {exported.batch} ({exported.format}), written to {where}.")
     for missing in exported.missing:
-        stderr.print(f"[yellow]Not exported:[/yellow] {missing.refund}: {missing.reason}")
+        report.print(f"[yellow]Not exported:[/yellow] {missing.refund}: {missing.reason}")

@@ -69,7 +69,7 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 Column = str | int
 
-_MAPPED_FIELDS = ("booked_on", "remittance", "amount", "debit", "credit", "payer_name", "payer_iban",
+MAPPED_FIELDS = ("booked_on", "remittance", "amount", "debit", "credit", "payer_name", "payer_iban",
                   "payer_bic", "currency", "transaction_id", "status")  # fmt: skip
 
 
@@ -108,7 +108,7 @@ class ColumnMapping:
     def columns(self) -> dict[str, tuple[Column, ...]]:
         """The mapped fields and their columns, without the reading options."""
         found: dict[str, tuple[Column, ...]] = {}
-        for name in _MAPPED_FIELDS:
+        for name in MAPPED_FIELDS:
             spec = getattr(self, name)
             if spec is not None:
                 found[name] = spec if isinstance(spec, tuple) else (spec,)

@@ -34,6 +34,7 @@ from boxoffice.jobs import service as jobs
 from boxoffice.jobs.models import Job
 from boxoffice.kit.clock import now
 from boxoffice.providers.banktransfer import repository as repo
+from boxoffice.providers.banktransfer.csvimport import MAPPED_FIELDS
 from boxoffice.providers.banktransfer.models import BankImport
 from boxoffice.providers.banktransfer.rules import DUPLICATE_COUNT, TransactionState, booking_keys, clip
 from boxoffice.providers.banktransfer.service import BookingRefused, Matcher, book
@@ -113,6 +114,35 @@ def _mapping(raw: dict[str, Any] | None) -> ColumnMapping | None:
         ) from exc
     except InvalidValue as exc:
         raise InvalidValue(exc.detail, pointer="/data/attributes/column-mapping") from exc
+
+
+def mapping_from_columns(
+    pairs: list[tuple[str, str]], *, date_format: str | None, decimal_comma: bool | None, skip_rows: int | None
+) -> dict[str, Any] | None:
+    """A column mapping from (field, column) pairs as people type them (the CLI's options, the panel's form).
+
+    Fields may be written with dashes (``booked-on``); a column is a header or, written as digits,
+    a 0-based index; ``remittance`` may be given several times (its columns are joined). None when
+    no column is given.
+    """
+    found: dict[str, list[str | int]] = {}
+    for name, column in pairs:
+        key, text = name.strip().replace("-", "_"), column.strip()
+        if key not in MAPPED_FIELDS or not text:
+            raise InvalidValue(
+                f"A column is given as FIELD=COLUMN, FIELD one of {', '.join(MAPPED_FIELDS)}; not {name}={column}.",
+                parameter="column",
+            )
+        found.setdefault(key, []).append(int(text) if text.isdigit() else text)
+    if not found:
+        if date_format is not None or decimal_comma is not None or skip_rows is not None:
+            raise InvalidValue("The date format, decimal comma and rows to skip go with named columns.", parameter="column")
+        return None
+    if any(len(columns) > 1 for key, columns in found.items() if key != "remittance"):
+        raise InvalidValue("Only remittance may name several columns.", parameter="column")
+    mapping: dict[str, Any] = {key: cols[0] if len(cols) == 1 else cols for key, cols in found.items()}
+    options = {"date_format": date_format, "decimal_comma": decimal_comma, "skip_rows": skip_rows}
+    return mapping | {key: value for key, value in options.items() if value is not None}
 
 
 def start_import(

@@ -11,11 +11,11 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, InvalidValue, NotFound
 from boxoffice.providers.banktransfer import repository as bank
 from boxoffice.providers.banktransfer import service as bank_service
-from boxoffice.providers.banktransfer.importing import run_import, start_import
+from boxoffice.providers.banktransfer.importing import mapping_from_columns, run_import, start_import
 from boxoffice.providers.banktransfer.rules import OPEN_STATES, TransactionState
 from boxoffice.web.control.panel import Panel, open_panel
 from boxoffice.web.flash import redirect
-from boxoffice.web.http import Form, field_errors, page, text, upload
+from boxoffice.web.http import Form, checked, field_errors, page, text, upload
 from boxoffice.web.orderview import find_order
 from boxoffice.web.templating import render
 
@@ -61,6 +61,24 @@ def _refused(request: Request, organizer: str, event: str, exc: DomainError, for
         return _bank_page(request, session, panel, error=exc, form_id=form_id, status_code=exc.status)
 
 
+# The columns the import form lets an organizer name, for a CSV whose columns are not recognised.
+FORM_COLUMNS = ("booked-on", "amount", "debit", "credit", "remittance", "payer-name")
+
+
+def _form_mapping(form: Form) -> dict[str, object] | None:
+    """The import form's column mapping (None when no column is named); remittance takes a comma list."""
+    pairs = [
+        (name, column)
+        for name in FORM_COLUMNS
+        for column in (text(form, f"column-{name}").split(",") if name == "remittance" else [text(form, f"column-{name}")])
+        if column.strip()
+    ]
+    return mapping_from_columns(
+        pairs, date_format=text(form, "date-format") or None,
+        decimal_comma=True if checked(form, "decimal-comma") else None, skip_rows=None,
+    )  # fmt: skip
+
+
 @router.post(BANK + "import")
 @page
 def import_statement(request: Request, organizer: str, event: str, form: Form) -> Response:
@@ -68,13 +86,14 @@ def import_statement(request: Request, organizer: str, event: str, form: Form) -
     try:
         if statement is None:
             raise InvalidValue("Choose the statement file to upload (CSV or CAMT.053 XML).", pointer="statement")
+        mapping = _form_mapping(form)
         content = statement.file.read()
         now_ = len(content) <= IMPORT_NOW_BYTES
         with unit_of_work() as session:
             panel = open_panel(request, session, organizer, event, "bank", admin=True)
             bank_import = start_import(
                 session, panel.event.id, filename=statement.filename or "statement", content=content,
-                actor=panel.principal.actor, background=not now_,
+                actor=panel.principal.actor, mapping=mapping, background=not now_,
             )
             import_id = bank_import.id
     except DomainError as exc:

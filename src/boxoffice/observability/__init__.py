@@ -1,0 +1,1 @@
+"""What an operator sees of a running boxoffice: logs with request ids, access logs and Prometheus metrics."""
