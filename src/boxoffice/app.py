@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from boxoffice import __version__
 from boxoffice.api import http as api_http
-from boxoffice.api.hygiene import refuse_nul_characters
+from boxoffice.api.hygiene import refuse_unstorable_text
 from boxoffice.kit import http as jsonapi_http
 from boxoffice.kit.head import HeadAsGet
 from boxoffice.kit.responses import JSONAPIResponse
@@ -49,7 +49,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         # Under /v1 every answer is a JSON:API document, documented and sent with its media type.
         default_response_class=JSONAPIResponse,
-        dependencies=[Depends(refuse_nul_characters)],
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     # JSON:API error documents, content negotiation and the OpenAPI rewrite; then replays of
     # Idempotency-Keys and Retry-After on 429s.

@@ -77,9 +77,8 @@ def test_buyers_neither_set_amounts_nor_states_nor_unknown_provider_fields(api: 
 
 def test_the_team_records_part_of_the_money_and_confirms_the_rest(api: Any, world: Any) -> None:
     team = world.headers("staff_x")
-    first = api.post(f"/v1/orders/{world.order_a}/payments", 201, doc=_attempt("manual", amount="20.00"), headers=team)[
-        "data"
-    ]
+    recorded = _attempt("manual", amount="20.00", state="confirmed")
+    first = api.post(f"/v1/orders/{world.order_a}/payments", 201, doc=recorded, headers=team)["data"]
     assert (first["attributes"]["amount"], first["attributes"]["state"]) == ("20.00", "confirmed")
     waiting = api.post(
         f"/v1/orders/{world.order_a}/payments", 201, doc=_attempt("banktransfer", state="pending"), headers=team
@@ -89,6 +88,32 @@ def test_the_team_records_part_of_the_money_and_confirms_the_rest(api: Any, worl
     assert confirmed["meta"] == {"outcome": "order-paid"}
     order = api.get(f"/v1/orders/{world.order_a}", headers=team)["data"]["attributes"]
     assert (order["status"], order["payment-state"]) == ("paid", "paid")
+
+
+def test_the_team_naming_only_a_provider_starts_an_attempt_and_records_no_money(api: Any, world: Any, uow: Any) -> None:
+    team = world.headers("staff_x")
+    started = api.post(f"/v1/orders/{world.order_a}/payments", 201, doc=_attempt("manual"), headers=team)["data"]
+    assert (started["attributes"]["amount"], started["attributes"]["state"]) == ("49.00", "pending")
+    order = api.get(f"/v1/orders/{world.order_a}", headers=team)["data"]["attributes"]
+    assert (order["status"], order["payment-state"], order["pending-sum"]) == ("pending", "unpaid", "49.00")
+
+
+def test_the_team_records_a_confirmed_payment_only_with_its_amount(api: Any, world: Any, uow: Any) -> None:
+    team = world.headers("staff_x")
+    error = api.post(
+        f"/v1/orders/{world.order_a}/payments", 422, doc=_attempt("manual", state="confirmed"), headers=team
+    )["errors"][0]
+    assert (error["code"], error["source"]) == ("missing", {"pointer": "/data/attributes/amount"})
+    assert _states(uow, Payment, world.order_a) == []
+
+
+def test_the_team_starts_an_attempt_for_part_of_what_is_left(api: Any, world: Any) -> None:
+    team = world.headers("staff_x")
+    doc = _attempt("sandbox", sandbox=SUCCEEDS, amount="9.00")
+    started = api.post(f"/v1/orders/{world.order_a}/payments", 201, doc=doc, headers=team)["data"]["attributes"]
+    assert (started["amount"], started["state"]) == ("9.00", "confirmed")
+    order = api.get(f"/v1/orders/{world.order_a}", headers=team)["data"]["attributes"]
+    assert (order["payment-state"], order["pending-sum"]) == ("partially-paid", "40.00")
 
 
 def test_confirming_with_another_amount_follows_the_money(api: Any, world: Any, uow: Any) -> None:

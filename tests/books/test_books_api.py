@@ -94,6 +94,8 @@ def test_organizers_read_their_events_verification(client: TestClient, uow, sold
     assert report["attributes"]["ok"] is True
     assert [c["name"] for c in report["attributes"]["checks"]] == [
         "balances",
+        "totals",
+        "position-prices",
         "quotas",
         "refund-limits",
         "refunded-payments",

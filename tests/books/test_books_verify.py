@@ -13,7 +13,8 @@ from boxoffice.books import exports
 from boxoffice.books.verify import CHECKS, verify
 from boxoffice.catalogue.models import Quota
 from boxoffice.cli import app
-from boxoffice.orders.models import AuditEntry, Order
+from boxoffice.orders.changes import OrderChange, change_order
+from boxoffice.orders.models import AuditEntry, Order, OrderPosition
 from boxoffice.payments.models import Payment, Refund
 from conftest import make_shop
 
@@ -38,6 +39,8 @@ def test_honest_books_pass_every_check(uow, sold) -> None:  # type: ignore[no-un
     assert list(checked) == list(CHECKS)
     assert checked == {
         "balances": 4,
+        "totals": 4,
+        "position-prices": 2,  # paid orders
         "quotas": 1,
         "refund-limits": 2,  # payments with refunds
         "refunded-payments": 4,  # confirmed or refunded payments
@@ -68,6 +71,59 @@ def test_seats_that_do_not_add_up_are_caught(uow, sold) -> None:  # type: ignore
     failed = _failed(uow)
     assert set(failed) == {"quotas"}
     assert [d.split(": ", 1)[1] for d in failed["quotas"]] == ["used is 1, expected 4"]
+
+
+def test_a_quota_sized_below_its_seats_is_caught_as_oversold(uow, sold) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        s.execute(update(Quota).values(size=3))
+    assert [d.split(": ", 1)[1] for d in _failed(uow)["quotas"]] == ["oversold is 4, expected <= 3"]
+
+
+def test_positions_repriced_behind_the_orders_back_are_caught_by_its_total(uow, sold) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        order_id = _order_id(s, sold.paid)
+        s.execute(update(OrderPosition).where(OrderPosition.order_id == order_id).values(price=Decimal("1.00")))
+    failed = _failed(uow)
+    assert failed["totals"] == [
+        f"order {sold.paid} (id {order_id}): total is 98.00, expected 2.00 (positions 2.00 + fees 0.00)"
+    ]
+    assert failed["position-prices"] == [
+        f"order {sold.paid} (id {order_id}): position prices is 2 x product {_product(uow, order_id)} for 2.00, "
+        f"expected 2 x product {_product(uow, order_id)} for 98.00 (as placed)"
+    ]
+
+
+def test_a_paid_order_repriced_with_a_matching_total_is_caught_by_its_audit_log(uow, sold) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        order_id = _order_id(s, sold.paid)
+        s.execute(update(OrderPosition).where(OrderPosition.order_id == order_id).values(price=Decimal("1.00")))
+        s.execute(update(Order).where(Order.id == order_id).values(total=Decimal("2.00")))
+    failed = _failed(uow)
+    assert "totals" not in failed
+    assert len(failed["position-prices"]) == 1
+
+
+def test_a_changed_and_paid_order_is_priced_as_its_last_change_says(uow, sold, trade) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        order_id = _order_id(s, sold.pending)
+        position = s.get(Order, order_id).live_positions[0].id
+        change_order(s, order_id, OrderChange(set_price=[(position, Decimal("7.00"))]), actor=trade.admin)
+        trade.pay(s, order_id)
+    assert _failed(uow) == {}
+    with uow() as s:
+        s.execute(update(OrderPosition).where(OrderPosition.id == position).values(price=Decimal("19.00")))
+        s.execute(update(Order).where(Order.id == order_id).values(total=Decimal("19.00")))
+    failed = _failed(uow)
+    assert failed["position-prices"] == [
+        f"order {sold.pending} (id {order_id}): position prices is position {position} "
+        f"(product {_product(uow, order_id)}) at 19.00, expected position {position} "
+        f"(product {_product(uow, order_id)}) at 7.00"
+    ]
+
+
+def _product(uow, order_id: int) -> int:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        return s.get(Order, order_id).live_positions[0].product_id
 
 
 def test_a_refund_larger_than_its_payment_is_caught(uow, sold) -> None:  # type: ignore[no-untyped-def]
@@ -172,13 +228,13 @@ def test_a_report_scoped_to_one_event_ignores_the_others(uow, sold) -> None:  # 
 def test_verify_command_groups_the_report_by_check_and_exits_1_on_drift(uow, sold) -> None:  # type: ignore[no-untyped-def]
     ok = runner.invoke(app, ["books", "verify"])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.startswith("Books balance: all 6 checks passed.")
+    assert ok.output.startswith("Books balance: all 8 checks passed.")
     with uow() as s:
         s.execute(update(Order).where(Order.code == sold.pending).values(pending_sum=Decimal("0")))
     bad = runner.invoke(app, ["books", "verify", "--event", "acme/conf"])
     assert bad.exit_code == 1
     lines = bad.output.splitlines()
-    assert lines[0] == "Books do NOT balance: 1 difference(s) in 1 of 6 checks."
+    assert lines[0] == "Books do NOT balance: 1 difference(s) in 1 of 8 checks."
     assert lines[1].startswith("[DRIFT] balances:")
     assert lines[2] == f"    - order {sold.pending} (id {_id(uow, sold.pending)}): pending_sum is 0.00, expected 19.00"
     assert all(line.startswith("[ok   ]") for line in lines[3:])

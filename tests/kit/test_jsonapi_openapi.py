@@ -47,7 +47,7 @@ def test_request_schemas_show_the_document_shape(spec: dict[str, Any]) -> None:
     assert set(attributes["properties"]) == {"email", "payment-mode", "positions", "donation"}
     assert set(attributes["required"]) == {"email", "payment-mode", "positions"}
     donation = attributes["properties"]["donation"]["anyOf"][0]
-    assert donation["type"] == "string" and donation["pattern"] == r"^-?\d+(\.\d+)?$"
+    assert donation["type"] == "string" and donation["pattern"] == r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
     event = schemas["OrderCreateRelationships"]["properties"]["event"]
     assert event == {"$ref": "#/components/schemas/EventsToOne"}
     assert schemas["EventsIdentifier"]["properties"]["type"]["const"] == "events"

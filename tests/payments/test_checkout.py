@@ -12,6 +12,7 @@ from boxoffice.orders.models import AuditEntry, Order
 from boxoffice.orders.service import LineItem
 from boxoffice.payments.checkout import begin_payment, execute_payment, pay
 from boxoffice.payments.models import Payment
+from boxoffice.payments.rules import IN_FLIGHT
 from boxoffice.providers.base import ProviderUnavailable
 from boxoffice.providers.manual import ManualProvider
 from boxoffice.providers.sandbox.provider import SandboxProvider
@@ -118,9 +119,9 @@ def test_a_form_error_points_at_the_attribute_and_writes_nothing(uow, shop) -> N
 def test_the_chosen_providers_fee_becomes_the_orders_payment_fee(uow) -> None:  # type: ignore[no-untyped-def]
     shop = _shop(uow, manual={"enabled": True}, sandbox={"enabled": True, "fee-abs": "0.50", "fee-percent": "2"})
     order_id = _order(uow, shop.event_id, shop.regular_id)
+    waiting = pay(order_id, provider="sandbox", actor="buyer", form_data={"sandbox": "4000000000003220"}, uow=uow)
     with uow() as s:
-        payment = begin_payment(s, order_id, provider="sandbox", actor="buyer", form_data={"sandbox": "4000000000003220"})
-        assert payment.amount == D("50.48")  # 49.00 + 0.50 + 2 % of 49.00
+        assert s.get(Payment, waiting.payment_id).amount == D("50.48")  # 49.00 + 0.50 + 2 % of 49.00
     outcome = pay(order_id, provider="manual", actor="buyer", uow=uow)
     with uow() as s:
         order = s.get(Order, order_id)
@@ -181,3 +182,30 @@ def test_the_organizer_records_money_on_a_settled_order(uow, shop) -> None:  # t
     with uow() as s:
         payment = begin_payment(s, order_id, provider="manual", actor="user:1", amount=D("5.00"), allow_settled=True)
         assert payment.state == "created"
+
+
+def test_an_attempt_another_request_is_sending_is_not_given_up_but_answered_409(uow, shop) -> None:  # type: ignore[no-untyped-def]
+    order_id = _order(uow, shop.event_id, shop.regular_id)
+    with uow() as s:
+        begin_payment(s, order_id, provider="sandbox", actor="buyer", form_data=CARD)
+    with pytest.raises(Conflict) as caught:
+        pay(order_id, provider="sandbox", actor="buyer", form_data=CARD, uow=uow)
+    assert (caught.value.code, caught.value.status) == ("payment-in-progress", 409)
+    assert _payments(uow, order_id) == [("sandbox", "created", D("49.00"))]
+
+
+def test_an_attempt_left_created_by_a_request_that_died_is_given_up_after_a_while(uow, shop) -> None:  # type: ignore[no-untyped-def]
+    order_id = _order(uow, shop.event_id, shop.regular_id)
+    with uow() as s:
+        stuck = begin_payment(s, order_id, provider="sandbox", actor="buyer", form_data=CARD)
+        stuck.created_at -= IN_FLIGHT
+    assert pay(order_id, provider="sandbox", actor="buyer", form_data=CARD, uow=uow).state == "confirmed"
+    assert _payments(uow, order_id) == [("sandbox", "canceled", D("49.00")), ("sandbox", "confirmed", D("49.00"))]
+
+
+def test_paying_an_order_that_was_just_paid_is_409_not_a_bad_amount(uow, shop) -> None:  # type: ignore[no-untyped-def]
+    order_id = _order(uow, shop.event_id, shop.regular_id)
+    pay(order_id, provider="sandbox", actor="buyer", form_data=CARD, uow=uow)
+    with pytest.raises(Conflict) as caught:
+        pay(order_id, provider="sandbox", actor="buyer", form_data=CARD, uow=uow)
+    assert (caught.value.code, caught.value.status) == ("order-paid", 409)

@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from boxoffice.errors import InvalidValue, NotFound, PermissionDenied
 from boxoffice.kit.jsonapi import to_member_name
-from boxoffice.kit.money import parse_amount
+from boxoffice.kit.money import MAX_AMOUNT, parse_amount
 from boxoffice.kit.query import describe_filter
 
 # Ids are database integers; anything outside this range names nothing (and is a 404, not a 500).
@@ -82,10 +82,6 @@ def whole_numbers(*fields: str) -> Any:
     never strings or booleans; null where the field allows it. The bounds stay in the fields' own
     ``Field(ge=, le=)``, so OpenAPI shows them."""
     return field_validator(*fields, mode="before")(_number)
-
-
-# Far above any ticket sale, and far below what the databases' amount columns hold (NUMERIC(18, 3)).
-MAX_AMOUNT = Decimal("1000000000000")
 
 
 def money(value: Decimal | str, currency: str, *, pointer: str, allow_zero: bool = True) -> Decimal:

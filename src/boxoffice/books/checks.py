@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ from boxoffice.books import rules as books_rules
 from boxoffice.books.writers import text_formats
 from boxoffice.catalogue.models import Event, Organizer, Quota, product_quotas
 from boxoffice.kit.money import ZERO, format_amount
-from boxoffice.orders.models import AuditEntry, Order, OrderPosition
+from boxoffice.orders.models import AuditEntry, Order, OrderFee, OrderPosition
+from boxoffice.orders.rules import OrderStatus
 from boxoffice.payments import rules
 from boxoffice.payments.models import Payment, Refund
 
@@ -131,6 +133,63 @@ def balances(session: Session, scope: Scope, tally: Tally) -> Iterator[Drift]:
                     currency = currencies[order.event_id]
                     yield Drift(_order_subject(order), field, _text(stored, currency), _text(expected, currency))
         tally.checked += len(orders)
+
+
+def _line_sums(session: Session, amount: Any, order_id: Any, canceled: Any, ids: list[int]) -> dict[int, Decimal]:
+    rows = session.execute(
+        select(order_id, func.sum(amount)).where(order_id.in_(ids), canceled.is_(False)).group_by(order_id)
+    ).all()
+    return {oid: Decimal(total) for oid, total in rows}
+
+
+def totals(session: Session, scope: Scope, tally: Tally) -> Iterator[Drift]:
+    """Every order's total equals its live positions plus its live fees."""
+    currencies: dict[int, str] = dict(session.execute(select(Event.id, Event.currency).where(scope.events())).all())
+    for orders in _order_batches(session, scope):
+        ids = [o.id for o in orders]
+        positions = _line_sums(session, OrderPosition.price, OrderPosition.order_id, OrderPosition.canceled, ids)
+        fees = _line_sums(session, OrderFee.value, OrderFee.order_id, OrderFee.canceled, ids)
+        for order in orders:
+            items, charges = positions.get(order.id, ZERO), fees.get(order.id, ZERO)
+            if order.total != items + charges:
+                currency = currencies[order.event_id]
+                yield Drift(
+                    _order_subject(order),
+                    "total",
+                    _text(order.total, currency),
+                    f"{_text(items + charges, currency)} (positions {_text(items, currency)} "
+                    f"+ fees {_text(charges, currency)})",
+                )
+        tally.checked += len(orders)
+
+
+def position_prices(session: Session, scope: Scope, tally: Tally) -> Iterator[Drift]:
+    """Every paid order's positions are priced as its audit log last recorded them."""
+    currencies: dict[int, str] = dict(session.execute(select(Event.id, Event.currency).where(scope.events())).all())
+    for orders in _order_batches(session, scope):
+        paid = {o.id: o for o in orders if o.status == OrderStatus.PAID}
+        if not paid:
+            continue
+        records: dict[int, tuple[str, dict[str, Any]]] = {}
+        for order_id, action, data in session.execute(
+            select(AuditEntry.order_id, AuditEntry.action, AuditEntry.data)
+            .where(AuditEntry.order_id.in_(list(paid)), AuditEntry.action.in_(books_rules.PRICE_RECORDS))
+            .order_by(AuditEntry.id)
+        ):
+            records[order_id] = (action, data or {})
+        live: dict[int, list[books_rules.LivePosition]] = defaultdict(list)
+        for order_id, position_id, product_id, price in session.execute(
+            select(OrderPosition.order_id, OrderPosition.id, OrderPosition.product_id, OrderPosition.price).where(
+                OrderPosition.order_id.in_(list(paid)), OrderPosition.canceled.is_(False)
+            )
+        ):
+            live[order_id].append((position_id, product_id, Decimal(price)))
+        for order_id, order in paid.items():
+            tally.checked += 1
+            action, data = records.get(order_id, (None, {}))
+            drift = books_rules.price_drift(action, data, live[order_id], currencies[order.event_id])
+            if drift is not None:
+                yield Drift(_order_subject(order), "position prices", *drift)
 
 
 def quotas(session: Session, scope: Scope, tally: Tally) -> Iterator[Drift]:

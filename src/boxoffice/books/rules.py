@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from boxoffice.kit.money import ZERO
+from boxoffice.kit.money import ZERO, format_amount
 
 # -- money owed ---------------------------------------------------------------------------------
 
@@ -26,6 +26,57 @@ def underpaid_amount(*, total: Decimal, net_paid: Decimal, status: str) -> Decim
     export shows it as ``pending_sum``), so only paid orders report it.
     """
     return max(total - net_paid, ZERO) if status == "paid" else ZERO
+
+
+# -- what an order's positions cost -------------------------------------------------------------
+
+LivePosition = tuple[int, int, Decimal]
+"""``(position id, product id, price)`` of a position that is not canceled."""
+
+PRICE_RECORDS = ("order.placed", "order.changed")
+
+
+def price_drift(
+    action: str | None, data: Mapping[str, Any], live: Iterable[LivePosition], currency: str
+) -> tuple[str, str] | None:
+    """``(stored, expected)`` when the live positions are not priced as the order's last price
+    record in the audit log says — the last ``order.changed`` (every position with its price) or
+    else ``order.placed`` (products, quantities and the total) — or None when they are."""
+    positions = sorted(live)
+    if action == "order.changed":
+        recorded = sorted(
+            (int(p["position"]), int(p["product"]), Decimal(str(p["price"])))
+            for p in (data.get("after") or {}).get("positions", [])
+        )
+        if positions != recorded:
+            return _prices(positions, currency), _prices(recorded, currency)
+    elif action == "order.placed":
+        products: dict[int, int] = {}
+        for line in data.get("positions", []):
+            products[int(line["product"])] = products.get(int(line["product"]), 0) + int(line["quantity"])
+        held: dict[int, int] = {}
+        for _, product, _ in positions:
+            held[product] = held.get(product, 0) + 1
+        total = sum((price for _, _, price in positions), ZERO)
+        if held != products or total != Decimal(str(data.get("total"))):
+            return (
+                f"{_counts(held)} for {format_amount(total, currency)}",
+                f"{_counts(products)} for {data.get('total')} (as placed)",
+            )
+    return None
+
+
+def _prices(positions: Iterable[LivePosition], currency: str) -> str:
+    return (
+        ", ".join(
+            f"position {pid} (product {product}) at {format_amount(price, currency)}" for pid, product, price in positions
+        )
+        or "none"
+    )
+
+
+def _counts(products: Mapping[int, int]) -> str:
+    return ", ".join(f"{n} x product {product}" for product, n in sorted(products.items())) or "no positions"
 
 
 # -- when an event may be shredded ----------------------------------------------------------------

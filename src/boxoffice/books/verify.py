@@ -23,7 +23,12 @@ Check = Callable[[Session, Scope, Tally], Iterator[Drift]]
 # name -> (what it proves, the check); run in this order.
 CHECKS: dict[str, tuple[str, Check]] = {
     "balances": ("every order's stored balance equals the sum of its payments and refunds", checks.balances),
-    "quotas": ("every quota's used seats equal the seats its pending and paid orders hold", checks.quotas),
+    "totals": ("every order's total equals its positions plus its fees", checks.totals),
+    "position-prices": ("every paid order's positions are priced as its audit log says", checks.position_prices),
+    "quotas": (
+        "every quota's used seats equal the seats its pending and paid orders hold, within its size",
+        checks.quotas,
+    ),
     "refund-limits": ("no payment is refunded for more than its amount", checks.refund_limits),
     "refunded-payments": (
         "a payment is refunded exactly when done refunds give all of it back",

@@ -54,7 +54,8 @@ def text_formats(columns: Sequence[Column], currency: str) -> list[TextOf]:
     minor_unit = quantum(currency)
 
     def amount(value: Any) -> str | None:
-        return None if value is None else format(value.quantize(minor_unit, rounding=ROUND_HALF_UP), "f")
+        # "+ 0": a negative zero is written "0.00", as format_amount writes it.
+        return None if value is None else format(value.quantize(minor_unit, rounding=ROUND_HALF_UP) + 0, "f")
 
     def moment(value: Any) -> str | None:
         return None if value is None else format_datetime(value)

@@ -13,12 +13,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from boxoffice.errors import InvalidValue
-from boxoffice.kit.money import parse_amount
+from boxoffice.kit.money import parse_amount, parse_percent
 from boxoffice.orders.policies import check_settings as check_policies
 
 SETTINGS_POINTER = "/data/attributes/settings"
@@ -61,15 +60,7 @@ def _amount(value: Any, currency: str) -> str | None:
 
 
 def _percent(value: Any, currency: str) -> str | None:
-    try:
-        number = Decimal(value) if isinstance(value, str) else None
-    except InvalidOperation:
-        number = None
-    return (
-        None
-        if number is not None and number.is_finite() and 0 <= number <= 100
-        else 'a decimal string from "0" to "100"'
-    )
+    return None if parse_percent(value) is not None else 'a decimal string from "0" to "100"'
 
 
 def _choice(*choices: str) -> Check:

@@ -10,6 +10,7 @@ from pydantic import Field, StrictBool
 from boxoffice.api.fields import Timestamp, whole_numbers
 from boxoffice.kit.schemas import (
     Attributes,
+    CurrencyCode,
     DecimalString,
     Relationships,
     RequestDocument,
@@ -22,7 +23,6 @@ from boxoffice.kit.schemas import (
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Lower-case letters, digits, dashes.")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR.")]
 TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
 QuotaSize = Annotated[int | None, Field(ge=0, le=10_000_000, description="null: unlimited.")]
 Position = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
@@ -43,7 +43,7 @@ _SETTINGS = "Event policies (expiry-minutes, late-payment-policy, …); the keys
 class EventCreateAttributes(Attributes):
     name: Name
     slug: Slug
-    currency: Currency
+    currency: CurrencyCode
     timezone: TimeZone = "UTC"
     date_from: Timestamp | None = None
     date_to: Timestamp | None = None
@@ -72,7 +72,7 @@ class EventCreateRequest(RequestDocument):
 class EventUpdateAttributes(Attributes):
     name: Name | None = None
     slug: Slug | None = None
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     timezone: TimeZone | None = None
     date_from: Timestamp | None = None
     date_to: Timestamp | None = None

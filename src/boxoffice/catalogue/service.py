@@ -7,18 +7,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.activity import service as activity
 from boxoffice.catalogue import rules
 from boxoffice.catalogue.models import Event, Organizer, Product, Quota
 from boxoffice.errors import Conflict, InvalidValue, NotFound
-from boxoffice.kit.currencies import is_iso_currency
+from boxoffice.kit.currencies import is_currency_code
 from boxoffice.kit.money import normalize
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.providers.registry import public_payment_providers, validate_payment_providers
 
+SIZE_POINTER = "/data/attributes/size"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -104,7 +105,7 @@ def create_event(
 
 
 def _check_currency(currency: str) -> None:
-    if not is_iso_currency(currency):
+    if not is_currency_code(currency):
         raise InvalidValue(
             f"'{currency}' is not the ISO 4217 code of a currency in use, such as EUR.", pointer="/data/attributes/currency"
         )
@@ -146,7 +147,7 @@ def create_quota(
 ) -> Quota:
     rules.check_text(name, "name", max_length=200, required=True)
     if size is not None and size < 0:
-        raise InvalidValue("A quota size is zero or more (or null for unlimited).", pointer="/data/attributes/size")
+        raise InvalidValue("A quota size is zero or more (or null for unlimited).", pointer=SIZE_POINTER)
     quota = Quota(event_id=event.id, name=name, size=size, used=0)
     session.add(quota)
     session.flush()
@@ -409,18 +410,34 @@ def _assign(session: Session, quota: Quota, event: Event, products: Sequence[Pro
 
 
 def update_quota(session: Session, quota: Quota, changes: Mapping[str, Any]) -> Quota:
-    """Apply a partial change of ``quota`` (``name``, ``size``: null for unlimited, never below the
-    seats already taken)."""
+    """Apply a partial change of ``quota`` (``name``, ``size``: see :func:`resize_quota`)."""
     if "name" in changes:
         quota.name = changes["name"]
+        session.flush()
     if "size" in changes:
-        size = changes["size"]
-        if size is not None and size < quota.used:
-            raise Conflict(
-                f"{quota.used} seats of this quota are taken; its size cannot be less.",
-                pointer="/data/attributes/size",
-                code="quota-in-use",
-            )
-        quota.size = size
-    session.flush()
+        quota = resize_quota(session, quota, changes["size"])
+    return quota
+
+
+def resize_quota(session: Session, quota: Quota, size: int | None) -> Quota:
+    """Set the size of ``quota`` (null: unlimited), never below the seats held at this moment.
+
+    One conditional ``UPDATE … WHERE used <= size``, like reserving seats: a buyer reserving at the
+    same moment either took the seat before (and the resize sees it) or waits for the resize and
+    sees the new size, so a resize cannot oversell. The API and the control panel both call this.
+    """
+    if size is not None and size < 0:
+        raise InvalidValue("A quota size is zero or more (or null for unlimited).", pointer=SIZE_POINTER)
+    condition = [Quota.id == quota.id] if size is None else [Quota.id == quota.id, Quota.used <= size]
+    result = session.execute(
+        update(Quota).where(*condition).values(size=size).execution_options(synchronize_session=False)
+    )
+    session.refresh(quota)
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"{quota.used} seats of this quota are taken; its size cannot be less.",
+            pointer=SIZE_POINTER,
+            code="quota-in-use",
+            meta={"used": str(quota.used)},
+        )
     return quota

@@ -12,11 +12,18 @@ from boxoffice.errors import DomainError
 from boxoffice.kit.jsonapi import MEDIA_TYPE, error_document, serialize_value
 
 _encoder = json.JSONEncoder(default=serialize_value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_ascii_encoder = json.JSONEncoder(default=serialize_value, separators=(",", ":"), check_circular=False)
 
 
 def dumps(document: Any) -> bytes:
-    """A document as compact UTF-8 JSON, with Decimals, datetimes and enums written the API's way."""
-    return _encoder.encode(document).encode()
+    """A document as compact UTF-8 JSON, with Decimals, datetimes and enums written the API's way.
+
+    Text that is not UTF-8 (a lone surrogate quoted from a request) is written as JSON escapes, so
+    an answer about bad input never fails itself."""
+    try:
+        return _encoder.encode(document).encode()
+    except UnicodeEncodeError:
+        return _ascii_encoder.encode(document).encode()
 
 
 class JSONAPIResponse(JSONResponse):

@@ -36,15 +36,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
-    WithJsonSchema,
     create_model,
 )
 from pydantic_core import PydanticCustomError
 
 from boxoffice.errors import Conflict
+from boxoffice.kit.currencies import MAX_EXPONENT, currency_codes, is_currency_code
 from boxoffice.kit.jsonapi import JSONAPI_VERSION, to_member_name
+from boxoffice.kit.money import AMOUNT_PATTERN, MAX_AMOUNT, SIGNED_AMOUNT_PATTERN, amount_text_problem
 
 _MEMBER_CONFIG = ConfigDict(
     alias_generator=to_member_name,
@@ -69,24 +71,67 @@ class Relationships(BaseModel):
 
 # -- decimal strings -----------------------------------------------------------------------------------
 
-_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+_DECIMAL_PROBLEMS = {
+    "negative": "must not be negative",
+    "too-precise": f"has more than {MAX_EXPONENT} decimals",
+    "too-large": f"must be less than {MAX_AMOUNT}",
+}
 
 
 def _decimal_string(value: Any) -> Decimal:
-    if isinstance(value, str) and _DECIMAL_TEXT.match(value) and len(value) <= 40:
-        return Decimal(value)
+    if isinstance(value, str):
+        problem = amount_text_problem(value)
+        if problem is None:
+            return Decimal(value)
+        if problem in _DECIMAL_PROBLEMS:
+            raise PydanticCustomError(problem.replace("-", "_"), _DECIMAL_PROBLEMS[problem])
     if isinstance(value, Decimal) and value.is_finite():
         return value  # set in Python code, never from JSON
-    raise PydanticCustomError("decimal_string", 'must be a decimal number written as a string, such as "49.00"')
+    raise PydanticCustomError(
+        "decimal_string", 'must be a decimal number written as a string of ASCII digits, such as "49.00"'
+    )
+
+
+class _DecimalStringSchema:
+    """Documents what is enforced: :data:`AMOUNT_PATTERN` on input; on output, negative amounts too."""
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        if handler.mode == "validation":
+            return {
+                "type": "string",
+                "pattern": AMOUNT_PATTERN,
+                "description": "ASCII digits, at most as many decimals as the currency has (EUR 2, JPY 0, KWD 3).",
+                "examples": ["49.00"],
+            }
+        return {"type": "string", "pattern": SIGNED_AMOUNT_PATTERN, "examples": ["49.00"]}
 
 
 DecimalString = Annotated[
     Decimal,
     PlainValidator(_decimal_string),
-    PlainSerializer(lambda value: format(value, "f"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["49.00"]}),
+    PlainSerializer(lambda value: format(value + 0, "f"), return_type=str),
+    _DecimalStringSchema(),
 ]
-"""An exact amount: only a JSON string like ``"49.00"`` (no numbers, no exponents) → ``Decimal``."""
+"""An exact amount: only a JSON string like ``"49.00"`` (no numbers, signs or exponents) → ``Decimal``."""
+
+
+def _currency_code(value: Any) -> str:
+    if isinstance(value, str) and is_currency_code(value):
+        return value
+    raise PydanticCustomError("currency_code", "must be the ISO 4217 code of a currency in use, such as EUR")
+
+
+class _CurrencyCodeSchema:
+    """On input, the list of codes accepted (:func:`~boxoffice.kit.currencies.currency_codes`)."""
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        if handler.mode == "validation":
+            return {"type": "string", "enum": sorted(currency_codes()), "description": "ISO 4217 code, e.g. EUR."}
+        return {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code, e.g. EUR."}
+
+
+CurrencyCode = Annotated[str, PlainValidator(_currency_code), _CurrencyCodeSchema()]
+"""The code of a currency in use: ``EUR``, never ``XXX``, ``ABC`` or ``eur``."""
 
 
 # -- resource linkage ----------------------------------------------------------------------------------

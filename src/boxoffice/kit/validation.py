@@ -21,6 +21,10 @@ _CODES = {
     "literal_error": "invalid-choice",
     "enum": "invalid-choice",
     "decimal_string": "invalid-decimal",
+    "negative": "negative-amount",
+    "too_precise": "too-precise",
+    "too_large": "amount-too-large",
+    "currency_code": "invalid-currency",
 }
 
 

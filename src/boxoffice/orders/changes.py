@@ -28,6 +28,7 @@ from boxoffice.orders.repository import (
 )
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, order_total
 from boxoffice.orders.service import LineItem, deadline_for, recompute_total
+from boxoffice.payments.checkout import reprice_payment_fee
 from boxoffice.payments.refunding import propose
 
 POINTER = "/data/attributes"
@@ -164,6 +165,7 @@ def change_order(session: Session, order_id: int, change: OrderChange, *, actor:
             order.positions.append(OrderPosition(product_id=item.product_id, price=products[item.product_id].price))
     session.flush()
     recompute_total(session, order)
+    reprice_payment_fee(session, order, actor)
     assert order.total == order_total((p.price for p in order.live_positions), (f.value for f in order.live_fees))
 
     audit.record(

@@ -13,6 +13,7 @@ from boxoffice.catalogue.models import Event, Product
 from boxoffice.db import Amount, Base, UTCDateTime
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import ZERO
+from boxoffice.payments.rules import COUNTING_PAYMENT_STATES
 
 if TYPE_CHECKING:
     from boxoffice.payments.models import Payment, Refund
@@ -95,6 +96,12 @@ class Order(Base):
     def live_fees(self) -> list[OrderFee]:
         return [f for f in self.fees if not f.canceled]
 
+    @property
+    def open_payment_fees(self) -> list[OrderFee]:
+        """Payment fee lines not paid yet: set for an attempt that has not brought its money (or for
+        none yet). They follow the amount still to pay; the others stay as they were paid."""
+        return [f for f in self.live_fees if f.fee_type == "payment" and not f.paid]
+
 
 class OrderPosition(Base):
     """One ticket in an order, with the price it was sold at."""
@@ -127,8 +134,16 @@ class OrderFee(Base):
     value: Mapped[Decimal] = mapped_column(Amount)
     provider: Mapped[str | None] = mapped_column(String(64))
     canceled: Mapped[bool] = mapped_column(default=False)
+    # A payment fee belongs to the attempt that pays it (pretix's OrderPayment.fee): once that
+    # attempt is confirmed the fee is paid and stays; until then it follows what is left to pay.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
 
     order: Mapped[Order] = relationship(back_populates="fees")
+    payment: Mapped[Payment | None] = relationship()
+
+    @property
+    def paid(self) -> bool:
+        return self.payment is not None and self.payment.state in COUNTING_PAYMENT_STATES
 
 
 class AuditEntry(Base):

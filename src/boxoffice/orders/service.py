@@ -161,14 +161,19 @@ def place_order(
     return order
 
 
-def set_payment_fee(session: Session, order: Order, *, provider: str, value: Decimal, description: str) -> None:
-    """Replace the order's payment fee line with the one of ``provider`` (zero removes it)."""
-    for fee in order.live_fees:
-        if fee.fee_type == "payment":
-            fee.canceled = True
+def set_payment_fee(
+    session: Session, order: Order, *, provider: str, value: Decimal, description: str
+) -> OrderFee | None:
+    """Replace the order's payment fee not paid yet with the one of ``provider`` (zero removes it);
+    fees already paid stay. Returns the new fee line."""
+    for fee in order.open_payment_fees:
+        fee.canceled = True
+    line = None
     if value > 0:
-        order.fees.append(OrderFee(fee_type="payment", provider=provider, value=value, description=description))
+        line = OrderFee(fee_type="payment", provider=provider, value=value, description=description)
+        order.fees.append(line)
     recompute_total(session, order)
+    return line
 
 
 def recompute_total(session: Session, order: Order) -> None:

@@ -9,6 +9,7 @@ the provider's message.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
@@ -95,13 +96,15 @@ def get_payment(payment_id: ResourceId, call: Reader, query: Annotated[Query, De
     status_code=201,
     response_model=PaymentDocument,
     responses=ACTION_ERRORS,
-    summary="A new payment attempt (buyer) or a recorded payment (team)",
-    description="The buyer starts a new attempt, with the order's payment mode or another enabled provider "
+    summary="A new payment attempt, or a payment the team records",
+    description="Starts a new attempt, with the order's payment mode or another enabled provider "
     "(switching cancels an open attempt where the provider allows); the provider's fields are attributes "
     "named as it names them (the sandbox card number as `sandbox`). `details.redirect-url` is where the "
-    "buyer must go next, if anywhere. A declined attempt is recorded as failed and answered 422.\n\n"
-    "The organizer's team records money taken outside boxoffice: `provider` (default manual), `amount` "
-    "(default what is left) and `state` (default confirmed).",
+    "buyer must go next, if anywhere. A declined attempt is recorded as failed and answered 422. The "
+    "organizer's team may start one for part of what is left (`amount`).\n\n"
+    "The team records money taken outside boxoffice by saying so: `state` (`confirmed`, `pending` or "
+    "`created`), `provider` (default manual) and `amount` — required with `confirmed`, otherwise "
+    "default what is left. Without `state` nothing is recorded as paid: an attempt starts, as the buyer's.",
 )
 def create_payment(
     order_id: ResourceId, call: Writer, payload: Annotated[PaymentCreateRequest | None, Body()] = None
@@ -112,10 +115,11 @@ def create_payment(
     form = provider_form(attrs, exclude={"provider", "amount", "state"})
     with call.unit() as tx:
         order = access.order(tx, order_id, buyer=True)
-        if tx.principal.role_in(order.event.organizer_id) is not None:
+        team = tx.principal.role_in(order.event.organizer_id) is not None
+        if team and attrs.state is not None:
             return tx.respond(_record_payment(tx, order, attrs, form))
         for name in ("amount", "state"):
-            if name in attrs.model_fields_set:
+            if name in attrs.model_fields_set and not team:
                 raise PermissionDenied(
                     f"Only the organizer's team records a payment's {name}.", pointer=f"/data/attributes/{name}"
                 )
@@ -123,7 +127,10 @@ def create_payment(
         if provider is None:
             raise InvalidValue("Name the payment provider.", pointer="/data/attributes/provider", code="missing")
         check_form(provider_for(order.event, provider, tx.session, pointer="/data/attributes/provider"), form)
-        payment_id = checkout.begin_payment(tx.session, order.id, provider=provider, actor=tx.actor, form_data=form).id
+        amount = _amount(attrs, order)
+        payment_id = checkout.begin_payment(
+            tx.session, order.id, provider=provider, actor=tx.actor, amount=amount, form_data=form
+        ).id
     with call.unit() as tx:
         outcome = checkout.execute_payment(tx.session, payment_id, actor=tx.actor)
         try:
@@ -135,23 +142,32 @@ def create_payment(
         return tx.respond(payment_response(tx, payment, status_code=201))
 
 
+def _amount(attrs: PaymentCreateAttributes, order: Order) -> Decimal | None:
+    """The document's ``amount``, exact in the order's currency; None when it names none."""
+    if attrs.amount is None:
+        return None
+    return money(attrs.amount, order.currency, pointer=AMOUNT_POINTER, allow_zero=False)
+
+
 def _record_payment(tx: Tx, order: Order, attrs: PaymentCreateAttributes, form: dict[str, Any]) -> Response:
-    """The team records money taken outside boxoffice: no buyer checks, no provider asked to move money."""
+    """The team records money taken outside boxoffice: no buyer checks, no provider asked to move money.
+    Money recorded as arrived is only ever the amount the team states."""
     provider = attrs.provider or "manual"
     check_recording_provider(provider)
     check_form(provider_for(order.event, provider, tx.session, pointer="/data/attributes/provider"), form)
-    amount = (
-        money(attrs.amount, order.currency, pointer=AMOUNT_POINTER, allow_zero=False)
-        if attrs.amount is not None
-        else None
-    )
+    amount = _amount(attrs, order)
+    if amount is None and attrs.state == PaymentState.CONFIRMED:
+        raise InvalidValue(
+            "Say how much money arrived: a confirmed payment is recorded with its amount.",
+            pointer=AMOUNT_POINTER,
+            code="missing",
+        )
     payment = checkout.begin_payment(
         tx.session, order.id, provider=provider, actor=tx.actor, amount=amount, form_data=form, allow_settled=True
     )
-    state = attrs.state or PaymentState.CONFIRMED
-    if state == PaymentState.PENDING:
+    if attrs.state == PaymentState.PENDING:
         payments.set_payment_pending(tx.session, payment.id, actor=tx.actor)
-    elif state == PaymentState.CONFIRMED:
+    elif attrs.state == PaymentState.CONFIRMED:
         payments.confirm_payment(tx.session, payment.id, actor=tx.actor)
     return payment_response(tx, payment, status_code=201)
 

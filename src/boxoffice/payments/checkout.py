@@ -36,20 +36,19 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import Conflict, DomainError, InvalidValue, PaymentDeclined
 from boxoffice.kit.clock import now
 from boxoffice.orders import audit
-from boxoffice.orders.models import Order
+from boxoffice.orders.models import Order, OrderFee
 from boxoffice.orders.repository import lock_order
-from boxoffice.orders.rules import OrderStatus
 from boxoffice.orders.service import set_payment_fee
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment
 from boxoffice.payments.repository import lock_payment, order_id_of_payment
-from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState
+from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState, in_flight
 from boxoffice.providers.base import (
     CheckoutContext,
     PaymentError,
     PaymentProvider,
     ProviderUnavailable,
-    amount_before_payment_fee,
+    fee_base,
 )
 from boxoffice.providers.registry import provider_for
 
@@ -96,9 +95,10 @@ def begin_payment(
     """Write a new attempt of ``provider`` for the order (state ``created``); moves no money.
 
     For a buyer: the provider must be enabled and allowed for this order; an open attempt is
-    canceled first when its provider allows that (``abort_pending_allowed``), otherwise 409; when the
-    buyer pays what is left of an order with no money on it yet, the order's payment fee becomes
-    the chosen provider's and ``payment-mode`` the provider. ``allow_settled=True`` is the organizer
+    canceled first when its provider allows that (``abort_pending_allowed``), otherwise 409 — and
+    409 ``payment-in-progress`` while another request is sending one (``rules.in_flight``); when the
+    buyer pays what is left, the chosen provider's fee on it replaces the fee not paid yet
+    (:func:`choose_method`) and ``payment-mode`` becomes the provider. ``allow_settled=True`` is the organizer
     recording money: no buyer checks, fees and other attempts untouched, settled orders accepted.
     Without ``amount`` the attempt is for what is left to pay.
     """
@@ -109,13 +109,16 @@ def begin_payment(
         _check_offered(plugin, order)
     # The form is checked before anything changes, so a typo never costs the buyer an open attempt.
     info = plugin.checkout_prepare(order, form)
+    fee = None
     if not allow_settled:
         _abort_open_attempts(session, order, actor)
-        if amount is None and order.payment_total == 0 and order.status == OrderStatus.PENDING:
-            _choose_method(session, order, plugin, actor)
+        if amount is None and order.pending_sum > 0:
+            fee = choose_method(session, order, plugin, actor)
     payment = payments.start_payment(
         session, order.id, provider=provider, actor=actor, amount=amount, info=info, allow_settled=allow_settled
     )
+    if fee is not None:
+        fee.payment = payment  # paid once this attempt is confirmed; until then it follows the rest
     plugin.payment_prepare(payment, form)
     return payment
 
@@ -141,6 +144,12 @@ def _abort_open_attempts(session: Session, order: Order, actor: str) -> None:
         select(Payment).where(Payment.order_id == order.id, Payment.state.in_(list(OPEN_PAYMENT_STATES)))
     ).scalars().all()
     for payment in open_payments:
+        if in_flight(payment.state, payment.created_at, now()):
+            raise Conflict(
+                f"Payment {payment.full_id} is being sent to its provider right now; wait for its outcome.",
+                code="payment-in-progress",
+                meta={"payment": payment.full_id},
+            )
         try:
             previous: PaymentProvider | None = provider_for(order.event, payment.provider, session)
         except DomainError:  # uninstalled since: nobody can tell whether its money is still coming
@@ -163,11 +172,15 @@ def _abort_open_attempts(session: Session, order: Order, actor: str) -> None:
         payments.cancel_payment(session, payment.id, actor=actor, message="replaced by a new attempt")
 
 
-def _choose_method(session: Session, order: Order, plugin: PaymentProvider, actor: str) -> None:
-    """The buyer picked ``plugin`` for this order: its fee replaces the previous method's."""
-    fee = plugin.calculate_fee(amount_before_payment_fee(order))
+def choose_method(session: Session, order: Order, plugin: PaymentProvider, actor: str) -> OrderFee | None:
+    """The rest of the order is to be paid with ``plugin``: its fee on what is left replaces the fee
+    not paid yet (fees already paid stay), and it becomes the order's payment mode. Also called when
+    the order changes, so the fee follows the new rest. Returns the new fee line."""
+    fee = plugin.calculate_fee(fee_base(order))
     before = {"payment_mode": order.payment_mode, "total": order.total}
-    set_payment_fee(session, order, provider=plugin.identifier, value=fee, description=f"{plugin.public_name} fee")
+    line = set_payment_fee(
+        session, order, provider=plugin.identifier, value=fee, description=f"{plugin.public_name} fee"
+    )
     order.payment_mode = plugin.identifier
     if before != {"payment_mode": order.payment_mode, "total": order.total}:
         audit.record(
@@ -180,6 +193,25 @@ def _choose_method(session: Session, order: Order, plugin: PaymentProvider, acto
             before=before,
             total=order.total,
         )
+    return line
+
+
+def reprice_payment_fee(session: Session, order: Order, actor: str) -> None:
+    """After the order changed: the fee not paid yet follows the new rest, with the order's payment
+    mode (pretix recomputes it on every change). It stays with the open attempt it was set for."""
+    if order.payment_mode is None:
+        return
+    try:
+        plugin = provider_for(order.event, order.payment_mode, session)
+    except DomainError:  # uninstalled since: its fee stays as it was
+        return
+    attempt = next(
+        (f.payment for f in order.open_payment_fees if f.payment is not None and f.payment.state in OPEN_PAYMENT_STATES),
+        None,
+    )
+    line = choose_method(session, order, plugin, actor)
+    if line is not None:
+        line.payment = attempt
 
 
 def execute_payment(session: Session, payment_id: int, *, actor: str) -> PaymentOutcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -72,6 +73,14 @@ COUNTING_REFUND_STATES = frozenset({R.DONE, R.TRANSIT, R.CREATED})
 # Refunds an organizer still has to act on or wait for.
 OPEN_REFUND_STATES = frozenset({R.CREATED, R.TRANSIT, R.EXTERNAL})
 OPEN_PAYMENT_STATES = frozenset({P.CREATED, P.PENDING})
+# An attempt still ``created`` was just written by a request that is about to hand it to its provider
+# (write-ahead). For this long nobody else gives it up: another request is answered 409 instead.
+IN_FLIGHT = timedelta(minutes=2)
+
+
+def in_flight(state: str, created_at: datetime, moment: datetime) -> bool:
+    """Whether an attempt is being sent to its provider by another request right now."""
+    return state == P.CREATED and moment - created_at < IN_FLIGHT
 
 
 class PaymentStateOfOrder(StrEnum):

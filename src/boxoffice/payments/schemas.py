@@ -80,9 +80,13 @@ class PaymentCreateAttributes(ProviderFields):
         description="The buyer's choice (default: the order's payment mode); for the organizer, who took the "
         "money (default: manual).",
     )
-    amount: DecimalString | None = Field(default=None, description="Organizer only; default: what is left to pay.")
+    amount: DecimalString | None = Field(
+        default=None, description="Organizer only; required to record a confirmed payment; default: what is left to pay."
+    )
     state: Literal["created", "pending", "confirmed"] | None = Field(
-        default=None, description="Organizer only: the state to record the payment in (default confirmed)."
+        default=None,
+        description="Organizer only: record a payment in this state (confirmed: the money arrived, with its "
+        "amount); without it an attempt starts, as the buyer's.",
     )
 
 

@@ -81,11 +81,14 @@ def start_payment(
     order = lock_order(session, order_id)
     if order.status == OrderStatus.CANCELED:
         raise Conflict(f"Order {order.code} is canceled and takes no payments.", code="order-canceled")
-    if amount is None:
-        amount = max(order.pending_sum, Decimal(0))
-    amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount", allow_zero=provider == "free")
-    if not allow_settled and (order.status == OrderStatus.PAID or (amount > 0 and order.pending_sum <= 0)):
+    left = max(order.pending_sum, Decimal(0))
+    # Before the amount is checked: an order another request just paid is a conflict, not a bad amount.
+    if not allow_settled and (
+        order.status == OrderStatus.PAID or (left == 0 and (provider != "free" or (amount or 0) > 0))
+    ):
         raise Conflict(f"Order {order.code} has nothing left to pay.", code="order-paid")
+    amount = left if amount is None else amount
+    amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount", allow_zero=provider == "free")
     payment = Payment(
         order_id=order.id,
         local_id=next_local_id(session, Payment, order.id),

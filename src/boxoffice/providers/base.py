@@ -61,6 +61,7 @@ __all__ = [
     "WebhookSignatureInvalid",
     "WebhooksNotSupported",
     "amount_before_payment_fee",
+    "fee_base",
 ]
 
 
@@ -107,8 +108,15 @@ class RemoteStatus:
 
 
 def amount_before_payment_fee(order: Order) -> Decimal:
-    """The order total without its payment fee: what a provider's fee and limits are based on."""
+    """The order total without its payment fees: what a provider's limits are based on."""
     return order.total - sum((f.value for f in order.live_fees if f.fee_type == "payment"), ZERO)
+
+
+def fee_base(order: Order) -> Decimal:
+    """What a provider's fee is computed on when the rest of the order is paid with it: what is
+    left to pay without the fee not paid yet (as pretix does). Before any money arrived that is the
+    total without the payment fee; after a partial payment, the rest; after a change, the new rest."""
+    return max(order.pending_sum - sum((f.value for f in order.open_payment_fees), ZERO), ZERO)
 
 
 class PaymentProvider(ABC):

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from boxoffice.errors import InvalidValue
-from boxoffice.kit.money import ZERO, normalize
+from boxoffice.kit.money import ZERO, amount_text_problem, normalize, parse_percent
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # What the API shows instead of a list of secret values: which secrets are set.
@@ -52,11 +52,22 @@ class ProviderSettings(BaseModel):
     # Python names of the fields that are secrets.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
 
-    @field_validator("fee_abs", "fee_percent", "min_total", "max_total", mode="before")
+    @field_validator("fee_abs", "min_total", "max_total", mode="before")
     @classmethod
-    def _no_floats(cls, value: Any) -> Any:
-        if isinstance(value, float):
-            raise ValueError("use a decimal string such as \"0.50\", not a float")
+    def _amount_text(cls, value: Any) -> Any:
+        if value is None or isinstance(value, Decimal):
+            return value  # null (no limit), or set in Python code
+        if not isinstance(value, str) or amount_text_problem(value) is not None:
+            raise ValueError('use a decimal string of ASCII digits such as "0.50", zero or more')
+        return value
+
+    @field_validator("fee_percent", mode="before")
+    @classmethod
+    def _percent_text(cls, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        if parse_percent(value) is None:
+            raise ValueError('use a decimal string from "0" to "100", such as "1.5"')
         return value
 
     @field_validator("available_from", "available_until")

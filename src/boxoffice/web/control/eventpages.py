@@ -15,7 +15,7 @@ from boxoffice.catalogue import service as catalogue
 from boxoffice.catalogue.rules import TEST_ONLY_PROVIDERS
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, InvalidValue
-from boxoffice.kit.currencies import iso_currencies
+from boxoffice.kit.currencies import currency_names
 from boxoffice.orders.models import Order
 from boxoffice.orders.testmode import delete_test_orders
 from boxoffice.web.control.catalogueforms import event_details
@@ -58,7 +58,7 @@ def _event_page(
     )
     has_orders = session.execute(select(Order.id).where(Order.event_id == panel.event.id).limit(1)).first()
     context = {
-        "panel": panel, "values": values or _values(panel), "currencies": iso_currencies(),
+        "panel": panel, "values": values or _values(panel), "currencies": currency_names(),
         "test_orders": test_orders or 0, "currency_locked": has_orders is not None,
         "error": error, "errors": field_errors(error), "form_id": form_id,
     }

@@ -18,7 +18,7 @@ from boxoffice.catalogue.models import Event
 from boxoffice.catalogue.rules import life_state, slugify
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
-from boxoffice.kit.currencies import iso_currencies
+from boxoffice.kit.currencies import currency_names
 from boxoffice.web.control.catalogueforms import event_details
 from boxoffice.web.control.panel import OrganizerPanel, open_organizer
 from boxoffice.web.flash import redirect
@@ -39,7 +39,7 @@ def _events_page(
     ).scalars().all()
     context = {
         "panel": panel, "events": [(e, life_state(live=e.live, test_mode=e.test_mode)) for e in events],
-        "currencies": iso_currencies(), "values": values or {"currency": "EUR", "timezone": "UTC"},
+        "currencies": currency_names(), "values": values or {"currency": "EUR", "timezone": "UTC"},
         "error": error, "errors": field_errors(error),
     }
     return render(request, "control/events.html", context, status_code=status_code)

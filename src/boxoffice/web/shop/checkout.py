@@ -17,7 +17,7 @@ from boxoffice.kit.clock import now
 from boxoffice.kit.money import ZERO
 from boxoffice.orders.models import Order
 from boxoffice.orders.service import MAX_POSITIONS, LineItem
-from boxoffice.providers.base import PaymentProvider, amount_before_payment_fee
+from boxoffice.providers.base import PaymentProvider, fee_base
 
 QUANTITY_FIELD = "qty-{}"
 # The field a redirecting provider sends the buyer back to; the shop fills it with the order page.
@@ -90,14 +90,13 @@ def cart_total(items: Sequence[LineItem], offers: Sequence[Offer]) -> Decimal:
 
 
 def amount_with(plugin: PaymentProvider, order: Order) -> tuple[Decimal, Decimal]:
-    """``(fee, amount)`` the buyer pays now choosing ``plugin``: before any money arrived the chosen
-    method's fee replaces the current one (as :func:`boxoffice.payments.checkout.begin_payment` does);
-    afterwards the fee stays and the amount is what is left."""
-    if order.payment_total == 0 and order.status == "pending":
-        base = amount_before_payment_fee(order)
-        fee = plugin.calculate_fee(base)
-        return fee, base + fee
-    return ZERO, max(order.pending_sum, ZERO)
+    """``(fee, amount)`` the buyer pays now choosing ``plugin``: the chosen method's fee on what is
+    left replaces the fee not paid yet (as :func:`boxoffice.payments.checkout.begin_payment` does)."""
+    if order.pending_sum <= 0:
+        return ZERO, ZERO
+    base = fee_base(order)
+    fee = plugin.calculate_fee(base)
+    return fee, base + fee
 
 
 @dataclass(frozen=True)
