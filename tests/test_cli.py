@@ -78,6 +78,23 @@ def test_users_create_refuses_a_short_password(database_url: str) -> None:
     assert "8 characters" in result.output
 
 
+def test_users_remove_takes_a_member_off_the_team_and_ends_their_logins(database_url: str, uow) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.accounts.auth import issue_user_token, resolve
+    from boxoffice.errors import NotAuthenticated
+
+    args = ["--email", "a@example.org", "--organizer", "acme"]
+    assert runner.invoke(app, ["users", "create", *args, "--password", "s3cret-pass"]).exit_code == 0
+    with uow() as s:
+        token = issue_user_token(s, s.scalars(select(User)).one())
+    result = runner.invoke(app, ["users", "remove", *args])
+    assert result.exit_code == 0 and "logins have ended" in result.output
+    with uow() as s:
+        assert s.scalars(select(Membership)).all() == []
+        with pytest.raises(NotAuthenticated):
+            resolve(s, token)
+    assert runner.invoke(app, ["users", "remove", *args]).exit_code == 2
+
+
 def test_tokens_create_prints_a_token_once(database_url: str, uow) -> None:  # type: ignore[no-untyped-def]
     with uow() as s:
         get_or_create_organizer(s, "acme")
@@ -109,3 +126,35 @@ def test_books_verify_passes_on_honest_data_and_catches_drift(database_url: str,
     bad = runner.invoke(app, ["books", "verify"])
     assert bad.exit_code == 1
     assert ("pending_sum is 0" in bad.output) if tamper == "pending_sum" else ("used is 0, expected 2" in bad.output)
+
+
+@pytest.mark.parametrize(("proxies", "peer", "believed"), [("", "127.0.0.1", False), ("10.0.0.0/8", "10.1.2.3", True)])
+def test_serve_believes_forwarded_addresses_only_from_configured_proxies(
+    monkeypatch: pytest.MonkeyPatch, proxies: str, peer: str, believed: bool
+) -> None:
+    import asyncio
+
+    import uvicorn
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from boxoffice import config
+
+    monkeypatch.setenv("BOXOFFICE_TRUSTED_PROXIES", proxies)
+    config.get_settings.cache_clear()
+    ran: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: ran.update(kwargs))
+    try:
+        assert runner.invoke(app, ["serve"]).exit_code == 0
+    finally:
+        monkeypatch.delenv("BOXOFFICE_TRUSTED_PROXIES")
+        config.get_settings.cache_clear()
+    seen: list[object] = []
+
+    async def inner(scope, receive, send):  # type: ignore[no-untyped-def]
+        seen.append(scope["client"][0])
+
+    # What uvicorn does with these settings to a request carrying X-Forwarded-For from ``peer``.
+    wrapped = ProxyHeadersMiddleware(inner, trusted_hosts=str(ran["forwarded_allow_ips"])) if ran["proxy_headers"] else inner
+    scope = {"type": "http", "client": (peer, 1234), "headers": [(b"x-forwarded-for", b"203.0.113.9")], "scheme": "http"}
+    asyncio.run(wrapped(scope, None, None))  # type: ignore[arg-type]
+    assert seen == ["203.0.113.9" if believed else peer]

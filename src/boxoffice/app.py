@@ -15,6 +15,7 @@ from boxoffice.kit.head import HeadAsGet
 from boxoffice.kit.responses import JSONAPIResponse
 from boxoffice.observability.http import RequestTracking
 from boxoffice.observability.logs import configure_logging
+from boxoffice.web.headers import SecurityHeadersMiddleware
 
 # Each domain that serves HTTP exposes ``router`` in its ``api`` module; listed here once.
 ROUTER_MODULES: tuple[str, ...] = (
@@ -58,8 +59,9 @@ def create_app() -> FastAPI:
     # Middleware, innermost first: HEAD answered as GET; a request id, access log line and metrics.
     app.add_middleware(HeadAsGet)
     app.add_middleware(RequestTracking)
+    app.add_middleware(SecurityHeadersMiddleware)
 
-    @app.get("/healthz", tags=["system"], summary="Liveness check")
+    @app.get("/healthz", tags=["system"], summary="Liveness check", response_class=JSONResponse)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 

@@ -112,6 +112,7 @@ def serve(
     _need_database()
     # Set in the environment, which the --workers processes inherit.
     config.default_public_url(host, port)
+    trusted_proxies = config.get_settings().trusted_proxies
     with ExitStack() as stack:
         if workers > 1 and not config.get_settings().metrics_dir:
             # The workers share their HTTP metrics through files, so one scrape of /metrics sees them all.
@@ -127,7 +128,10 @@ def serve(
             # boxoffice.observability writes the access log, with request ids and durations.
             access_log=False,
             log_config=None,
-            proxy_headers=True,
+            # X-Forwarded-For and -Proto are believed only from BOXOFFICE_TRUSTED_PROXIES (the client
+            # address is what login throttling and anonymous Idempotency-Keys go by).
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=",".join(trusted_proxies) or None,
             # A worker still importing the app cannot answer uvicorn's pings; on a busy machine that
             # takes longer than uvicorn's 5 s, and the worker would be killed and restarted forever.
             timeout_worker_healthcheck=60,
@@ -165,6 +169,24 @@ def users_create(
             )
             verb = "Created" if created else "Updated"
             typer.echo(f"{verb} {user.email} as {role} of organizer '{org.slug}'.")
+    except DomainError as exc:
+        _fail(exc.detail)
+
+
+@users_app.command("remove")
+def users_remove(
+    email: str = typer.Option(..., help="The user's e-mail address."),
+    organizer: str = typer.Option(..., help="The organizer's slug."),
+) -> None:
+    """Take a member off an organizer's team; every login of the user ends at once."""
+    from boxoffice.accounts.service import remove_member
+    from boxoffice.errors import DomainError
+
+    _need_database()
+    try:
+        with db.unit_of_work() as session:
+            user = remove_member(session, email=email, organizer_slug=organizer)
+            typer.echo(f"Removed {user.email} from organizer '{organizer}'; their logins have ended.")
     except DomainError as exc:
         _fail(exc.detail)
 

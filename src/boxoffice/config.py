@@ -24,6 +24,12 @@ class Settings:
     log_format: str
     # prometheus-client's own variable: where processes of one ``serve --workers N`` share their metrics.
     metrics_dir: str | None
+    # Hosts and CIDRs outgoing webhooks may reach although they are private (tests, private networks).
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    # Addresses and CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: none.
+    trusted_proxies: tuple[str, ...] = ()
+    # Where checkout pages load Stripe.js from; its origin is allowed by the pages' CSP.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
 
 def _from_env() -> Settings:
@@ -39,7 +45,15 @@ def _from_env() -> Settings:
         login_attempts_per_minute=int(env.get("BOXOFFICE_LOGIN_ATTEMPTS_PER_MINUTE") or 10),
         log_format=_log_format(env.get("BOXOFFICE_LOG_FORMAT")),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        webhook_allowed_hosts=_list(env.get("BOXOFFICE_WEBHOOK_ALLOWED_HOSTS")),
+        trusted_proxies=_list(env.get("BOXOFFICE_TRUSTED_PROXIES")),
+        stripe_js_url=env.get("BOXOFFICE_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
     )
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    """The items of a comma-separated setting, stripped, empty ones left out."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 def _log_format(value: str | None) -> str:

@@ -3,12 +3,14 @@ unknown address, and a rate limit per address and per client that every process 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from boxoffice import config
+from boxoffice.api import ratelimit
 from boxoffice.app import create_app
 from boxoffice.kit import clock
 
@@ -89,10 +91,52 @@ def test_too_many_attempts_for_one_address_wait_a_minute_in_every_process(
         clock.travel(0)
 
 
-def test_the_limit_per_address_holds_across_clients(api: Any, world: Any, three_per_minute: Any) -> None:
-    for number in range(3):
-        with TestClient(create_app(), client=(f"10.0.0.{number}", 5000)) as client:
-            assert _login(api, "admin@acme-x.example", "wrong", client=client).status_code == 401
-    with TestClient(create_app(), client=("10.0.0.9", 5000)) as client:
-        assert _login(api, "admin@acme-x.example", PASSWORD, client=client).status_code == 429
-        assert _login(api, "staff@acme-x.example", PASSWORD, client=client).status_code == 200
+def _from(app: Any, address: str) -> TestClient:
+    return TestClient(app, client=(address, 5000))
+
+
+def test_a_stranger_guessing_a_known_address_cannot_lock_its_owner_out(
+    app: Any, api: Any, world: Any, three_per_minute: Any
+) -> None:
+    owner, stranger = _from(app, "198.51.100.1"), _from(app, "203.0.113.66")
+    assert _login(api, "admin@acme-x.example", PASSWORD, client=owner).status_code == 200
+    statuses = [_login(api, "admin@acme-x.example", "guess", client=stranger).status_code for _ in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    # The owner's browser, which logged in before, is not held by the stranger's guesses.
+    assert _login(api, "admin@acme-x.example", PASSWORD, client=owner).status_code == 200
+    # Other accounts from the stranger's address wait, too: the address itself is throttled.
+    assert _login(api, "staff@acme-x.example", PASSWORD, client=stranger).status_code == 429
+
+
+def test_guessing_one_account_from_one_client_waits_longer_after_every_try(
+    api: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A minute to start with, so the slow password checks of a busy machine do not blur the waits.
+    monkeypatch.setattr(ratelimit, "BACKOFF_BASE", timedelta(minutes=1))
+    for _ in range(5):
+        assert _login(api, "admin@acme-x.example", "guess").status_code == 401
+    refused = _login(api, "admin@acme-x.example", PASSWORD)
+    assert refused.status_code == 429 and 30 <= int(refused.headers["Retry-After"]) <= 60
+    try:
+        clock.travel(61)
+        assert _login(api, "admin@acme-x.example", "guess").status_code == 401
+        assert 90 <= int(_login(api, "admin@acme-x.example", PASSWORD).headers["Retry-After"]) <= 120
+        clock.travel(121)
+        assert _login(api, "admin@acme-x.example", PASSWORD).status_code == 200
+        # A success starts the count again.
+        assert _login(api, "admin@acme-x.example", "guess").status_code == 401
+    finally:
+        clock.travel(0)
+
+
+def test_guessing_spread_over_many_addresses_holds_only_new_clients_of_the_account(
+    app: Any, api: Any, world: Any, three_per_minute: Any
+) -> None:
+    owner = _from(app, "198.51.100.1")
+    assert _login(api, "admin@acme-x.example", PASSWORD, client=owner).status_code == 200
+    # Thirty attempts an hour per account from clients it does not know: the owner's first login and these.
+    for number in range(29):
+        assert _login(api, "admin@acme-x.example", "guess", client=_from(app, f"10.0.{number}.1")).status_code == 401
+    assert _login(api, "admin@acme-x.example", PASSWORD, client=_from(app, "10.9.9.9")).status_code == 429
+    assert _login(api, "admin@acme-x.example", PASSWORD, client=owner).status_code == 200
+    assert _login(api, "staff@acme-x.example", PASSWORD, client=_from(app, "10.9.9.9")).status_code == 200

@@ -79,7 +79,7 @@ def _store_key(uow: Any, key: str, doc: dict[str, Any], *, state: str, age: time
     with uow() as s:
         s.add(
             IdempotencyKey(
-                scope="anonymous",
+                scope=rules.anonymous_scope("testclient"),
                 key=key,
                 fingerprint=rules.fingerprint("POST", "/v1/orders", "", json.dumps(doc).encode()),
                 state=state,
@@ -109,6 +109,20 @@ def test_a_request_that_died_holding_its_key_is_run_again_after_its_lease(api: A
     assert api.request("POST", "/v1/orders", doc=doc, key="dead").headers["Idempotent-Replayed"] == "true"
 
 
+def test_an_anonymous_key_never_replays_another_callers_answer_and_buyer_token(app: Any, world: Any, uow: Any) -> None:
+    doc = world.order_document()
+    sent = {"Content-Type": "application/vnd.api+json", "Idempotency-Key": "order-1"}
+    mine, theirs = (TestClient(app, client=(address, 50000)) for address in ("203.0.113.5", "198.51.100.7"))
+    first = mine.post("/v1/orders", json=doc, headers=sent)
+    other = theirs.post("/v1/orders", json=doc, headers=sent)
+    again = mine.post("/v1/orders", json=doc, headers=sent)
+    assert (first.status_code, other.status_code, again.status_code) == (201, 201, 201)
+    assert "Idempotent-Replayed" not in other.headers and again.headers["Idempotent-Replayed"] == "true"
+    token = first.json()["meta"]["access-token"]
+    assert other.json()["meta"]["access-token"] != token and again.json()["meta"]["access-token"] == token
+    assert other.json()["data"]["id"] != first.json()["data"]["id"]
+
+
 def test_after_a_day_the_key_is_free_for_a_new_request(api: Any, world: Any, uow: Any) -> None:
     doc = world.order_document()
     _store_key(uow, "old", doc, state=rules.DONE, age=rules.REPLAY_WINDOW, lease=timedelta(0))
@@ -117,7 +131,7 @@ def test_after_a_day_the_key_is_free_for_a_new_request(api: Any, world: Any, uow
     assert api.post("/v1/orders", 201, doc=doc, key="recent") == {"jsonapi": {"version": "1.1"}, "meta": {"old": True}}
 
 
-@pytest.mark.parametrize("key", ["", " x", "x" * 256, "ключ"])
+@pytest.mark.parametrize("key", ["", " x", "a key", "tab\tkey", "x" * 256, "ключ"])
 def test_a_malformed_key_is_400_pointing_at_the_header(api: Any, world: Any, key: str) -> None:
     response = api.client.post(
         "/v1/orders",

@@ -163,7 +163,13 @@ def test_unknown_routes_and_methods(jsonapi_client: TestClient) -> None:
     assert error_of(jsonapi_client.get("/nowhere"), 404)["code"] == "not-found"
     response = jsonapi_client.delete("/v1/orders")
     assert error_of(response, 405)["code"] == "method-not-allowed"
-    assert response.headers["allow"] == "GET, POST"  # of every route at the path, not just the first
+    assert response.headers["allow"] == "GET, POST, OPTIONS"  # of every route at the path, not just the first
+
+
+def test_options_answers_what_may_be_done_at_a_path(jsonapi_client: TestClient) -> None:
+    response = jsonapi_client.options("/v1/orders")
+    assert response.status_code == 204 and response.headers["allow"] == "GET, POST, OPTIONS"
+    assert jsonapi_client.options("/v1/nothing-here").status_code == 404
 
 
 def test_unexpected_errors_are_generic_500s_and_logged(

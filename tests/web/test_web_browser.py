@@ -60,8 +60,12 @@ def page(chromium, server: str):  # type: ignore[no-untyped-def]
     context = chromium.new_context(base_url=server, viewport={"width": 1000, "height": 760}, locale="en-GB")
     tab = context.new_page()
     tab.on("dialog", lambda dialog: dialog.accept())  # the "are you sure?" of money-moving buttons
+    # Every flow also proves the pages work under their Content-Security-Policy: nothing is refused.
+    refused: list[str] = []
+    tab.on("console", lambda message: refused.append(f"{tab.url}: {message.text}") if "Content Security Policy" in message.text else None)
     yield tab
     context.close()
+    assert refused == []
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

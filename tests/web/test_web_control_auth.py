@@ -60,9 +60,15 @@ def test_staff_see_the_event_but_cannot_change_anything(pages, web_shop, load_or
 
 def test_logging_out_ends_the_session(pages, web_shop) -> None:  # type: ignore[no-untyped-def]
     pages.login()
+    cookie = pages.client.cookies.get("bo_session")
     out = pages.post("/control/logout", follow=True)
     assert flash_of(out) == "You are logged out."
     assert pages.get("/control/acme/conf/", follow_redirects=False).status_code == 303
+    # The old cookie, kept by whoever copied it, opens nothing either: the session ended on the server.
+    pages.client.cookies.set("bo_session", cookie, path="/control")
+    again = pages.get("/control/acme/conf/", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith("/control/login")
+    assert pages.client.get("/v1/events", headers={"Authorization": f"Bearer {cookie}"}).status_code == 401
 
 
 def test_an_invalid_session_token_means_logging_in_again(pages, web_shop) -> None:  # type: ignore[no-untyped-def]

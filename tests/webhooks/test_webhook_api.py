@@ -67,7 +67,7 @@ def test_an_admin_changes_and_disables_an_endpoint(api, world) -> None:  # type:
     api.patch(f"{ENDPOINTS}/{endpoint['id']}", 403, doc=change, headers=world.headers("staff_x"))
 
 
-def test_the_delivery_log_shows_every_attempt_and_an_admin_can_redeliver(api, world, uow, run_jobs) -> None:  # type: ignore[no-untyped-def]
+def test_the_delivery_log_shows_every_attempt_and_an_admin_can_redeliver(api, world, uow, run_jobs, allow_loopback) -> None:  # type: ignore[no-untyped-def]
     admin = world.headers("admin_x")
     doc = _endpoint_doc(closed_port_url() + "/hooks", ["payment.confirmed"])
     endpoint = api.post(ENDPOINTS, 201, doc=doc, headers=admin)["data"]

@@ -44,7 +44,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(allow_loopback: None) -> Iterator[Receiver]:
     receiver = Receiver()
     app = Starlette(routes=[Route("/hooks", receiver.endpoint, methods=["POST"])])
     with serve_asgi(app) as base:

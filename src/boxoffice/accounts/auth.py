@@ -3,10 +3,13 @@
 Every request resolves to one :class:`Principal`; permission checks ask it questions and raise the
 domain errors that become 401/403. The signing key is shared by all processes through the database
 (see :func:`boxoffice.accounts.service.secret_key`), so any ``serve`` process accepts any token.
+A user token names its session (``sid``), a row in ``user_sessions``: the token is honoured only
+while that session is there and not revoked.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,7 +19,7 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from boxoffice.accounts.models import ApiToken, Membership, User
+from boxoffice.accounts.models import ApiToken, Membership, User, UserSession
 from boxoffice.accounts.service import TOKEN_PREFIX, hash_token, secret_key
 from boxoffice.errors import NotAuthenticated, PermissionDenied
 from boxoffice.kit.clock import now
@@ -39,6 +42,8 @@ class Principal:
     roles: Mapping[int, str] = field(default_factory=dict)
     # a buyer token grants exactly one order
     order_id: int | None = None
+    # the login a user token stands for (what logging out ends)
+    session_id: str | None = None
 
     @property
     def actor(self) -> str:
@@ -79,8 +84,14 @@ ANONYMOUS = Principal(kind="anonymous", label="anonymous")
 
 
 def issue_user_token(session: Session, user: User) -> str:
+    """A new session of ``user`` and its token (valid :data:`USER_TOKEN_LIFETIME`, until revoked)."""
     issued = now()
-    claims = {"sub": str(user.id), "typ": "user", "iat": issued, "exp": issued + USER_TOKEN_LIFETIME}
+    login = UserSession(
+        id=secrets.token_urlsafe(32), user_id=user.id, created_at=issued, expires_at=issued + USER_TOKEN_LIFETIME
+    )
+    session.add(login)
+    session.flush()
+    claims = {"sub": str(user.id), "sid": login.id, "typ": "user", "iat": issued, "exp": login.expires_at}
     return jwt.encode(claims, secret_key(session), algorithm=ALGORITHM)
 
 
@@ -138,5 +149,15 @@ def resolve(session: Session, token: str | None) -> Principal:
         user = session.get(User, int(claims["sub"]))
         if user is None or not user.is_active:
             raise NotAuthenticated("This user no longer exists.", code="token-invalid")
-        return Principal(kind="user", label=f"user:{user.email}", user_id=user.id, roles=_memberships(session, user.id))
+        login = session.get(UserSession, str(claims.get("sid", "")))
+        # Expiry is the token's own ``exp``; an expired session's row is pruned later.
+        if login is None or login.user_id != user.id or login.revoked_at is not None:
+            raise NotAuthenticated("This session has ended; log in again.", code="session-ended")
+        return Principal(
+            kind="user",
+            label=f"user:{user.email}",
+            user_id=user.id,
+            roles=_memberships(session, user.id),
+            session_id=login.id,
+        )
     raise NotAuthenticated("The token is not valid.", code="token-invalid")

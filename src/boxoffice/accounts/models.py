@@ -55,6 +55,23 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class UserSession(Base):
+    """One login of a user: the session a user token (and the panel's cookie) stands for.
+
+    A token is honoured only while its session is here and not revoked, so logging out, changing
+    the password and leaving a team end it at once, in every ``serve`` process.
+    """
+
+    __tablename__ = "user_sessions"
+
+    # Random, so a session cannot be named by guessing; the token carries it as its ``sid``.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SystemSetting(Base):
     """Process-independent settings every serve/worker process shares (e.g. the generated secret)."""
 

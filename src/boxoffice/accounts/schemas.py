@@ -18,3 +18,12 @@ class SessionToken(BaseModel):
     """``{"access_token": "<jwt>"}``: send it as ``Authorization: JWT <token>`` (or ``Bearer``)."""
 
     access_token: str
+
+
+class PasswordChange(BaseModel):
+    """``{"current_password": ..., "new_password": ...}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)

@@ -7,10 +7,10 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from boxoffice.accounts.models import ROLES, ApiToken, Membership, SystemSetting, User
+from boxoffice.accounts.models import ROLES, ApiToken, Membership, SystemSetting, User, UserSession
 from boxoffice.activity import service as activity
 from boxoffice.catalogue.models import Organizer
 from boxoffice.catalogue.service import get_or_create_organizer, organizer_by_slug
@@ -39,7 +39,7 @@ def create_user(
     """Create a team member (and the organizer if new). Returns the user, the organizer, and whether
     the user was new; an existing user with that e-mail joins the team with the given role."""
     email = _member_email(email, role)
-    _check_password(password)
+    _check_password(password, "/data/attributes/password")
     organizer = get_or_create_organizer(session, organizer_slug)
     user, created = _user(session, email, password)
     membership = session.execute(
@@ -53,10 +53,67 @@ def create_user(
     return user, organizer, created
 
 
-def _check_password(password: str | None) -> str:
-    if not password or len(password) < 8:
-        raise InvalidValue("A password has at least 8 characters.", pointer="/data/attributes/password")
-    return password
+def _check_password(password: str, pointer: str) -> None:
+    if len(password) < 8:
+        raise InvalidValue("A password has at least 8 characters.", pointer=pointer)
+
+
+def revoke_session(session: Session, session_id: str) -> None:
+    """End one login (logging out): its token and cookie stop working at once."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_sessions_of(session: Session, user_id: int) -> int:
+    """End every login of a user; returns how many were still open."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def change_password(session: Session, user_id: int, *, current: str, new: str) -> None:
+    """Set a new password after checking the current one (422 and no change when it is wrong);
+    every login of the user ends."""
+    _check_password(new, "/new_password")
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None or not verify_password(user.password_hash, current):
+        raise InvalidValue("The current password is not right.", pointer="/current_password", code="wrong-password")
+    user.password_hash = hash_password(new)
+    revoke_sessions_of(session, user_id)
+
+
+def remove_member(session: Session, *, email: str, organizer_slug: str) -> User:
+    """Take a user off an organizer's team; every login of the user ends (logging in again gives
+    the roles that are left)."""
+    user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    organizer = session.execute(select(Organizer).where(Organizer.slug == organizer_slug)).scalar_one_or_none()
+    removed = 0
+    if user is not None and organizer is not None:
+        removed = session.execute(
+            delete(Membership)
+            .where(Membership.user_id == user.id, Membership.organizer_id == organizer.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    if user is None or not removed:
+        raise NotFound(f"'{email}' is not on the team of organizer '{organizer_slug}'.")
+    revoke_sessions_of(session, user.id)
+    return user
+
+
+def prune_sessions(session: Session) -> int:
+    """Delete sessions that expired (their tokens are refused anyway); returns how many."""
+    result = session.execute(
+        delete(UserSession).where(UserSession.expires_at <= now()).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _member_email(email: str, role: str) -> str:
@@ -74,7 +131,8 @@ def _user(session: Session, email: str, password: str | None) -> tuple[User, boo
     user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if user is not None:
         return user, False
-    user = User(email=email, password_hash=hash_password(_check_password(password)))
+    _check_password(password or "", "/data/attributes/password")
+    user = User(email=email, password_hash=hash_password(password or ""))
     session.add(user)
     session.flush()
     return user, True
@@ -149,8 +207,9 @@ def add_member(
     return membership
 
 
-def remove_member(session: Session, organizer: Organizer, membership_id: int, *, actor: str) -> str:
-    """Remove a member from the team (their access ends with their next request); the last admin stays."""
+def remove_membership(session: Session, organizer: Organizer, membership_id: int, *, actor: str) -> str:
+    """Remove a member from the team by membership (the control panel's list), in the activity log;
+    the last admin stays. Their logins end at once (:func:`remove_member`)."""
     membership = session.execute(
         select(Membership).where(Membership.id == membership_id, Membership.organizer_id == organizer.id)
     ).scalar_one_or_none()
@@ -162,13 +221,12 @@ def remove_member(session: Session, organizer: Organizer, membership_id: int, *,
         ).all()
         if len(admins) <= 1:
             raise Conflict("The last admin of a team cannot be removed.", code="last-admin")
-    email = membership.user.email
+    email, role, user_id = membership.user.email, membership.role, membership.user_id
     activity.record(
-        session, organizer_id=organizer.id, actor=actor, action="member.removed", subject=f"user:{membership.user_id}",
-        before={"email": email, "role": membership.role},
+        session, organizer_id=organizer.id, actor=actor, action="member.removed", subject=f"user:{user_id}",
+        before={"email": email, "role": role},
     )
-    session.delete(membership)
-    session.flush()
+    remove_member(session, email=email, organizer_slug=organizer.slug)
     return email
 
 

@@ -35,6 +35,7 @@ from boxoffice.accounts.service import hash_token
 from boxoffice.api import idempotency, rules
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
+from boxoffice.kit.openapi import OPTIONAL_SCHEME
 from boxoffice.kit.responses import domain_error_response
 from boxoffice.orders.audit import BUYER
 
@@ -47,10 +48,15 @@ _authorization = APIKeyHeader(
         "API token (`boxoffice tokens create`), or the buyer token an order's creation returns."
     ),
 )
+# The same header for operations anyone may call: the OpenAPI rewrite makes its requirement optional.
+_optional_authorization = APIKeyHeader(
+    name="Authorization", scheme_name=OPTIONAL_SCHEME, auto_error=False, description=_authorization.model.description
+)
 _KEY_DESCRIPTION = (
     "Makes the POST safe to retry: the same key with the same request replays the first answer for 24 "
     "hours; with a different request it is 422 idempotency-key-reused; while the first request still "
-    "runs, 409 idempotency-key-in-progress. Keys are scoped to the caller; use a random UUID."
+    "runs, 409 idempotency-key-in-progress. Keys are scoped to the caller (without credentials: to the "
+    "client address); 1 to 255 visible ASCII characters; use a random UUID."
 )
 
 
@@ -116,7 +122,7 @@ class Call:
             return f"order:{principal.order_id}"
         if principal.kind == "token" and self.token is not None:
             return f"token:{hash_token(self.token)[:40]}"
-        return "anonymous"
+        return rules.anonymous_scope(self.client_ip)
 
     @property
     def client_ip(self) -> str | None:
@@ -143,7 +149,15 @@ async def _keyed(request: Request, key: str | None) -> idempotency.KeyedRequest 
 
 
 AuthorizationHeader = Annotated[str | None, Depends(_authorization)]
-KeyHeader = Annotated[str | None, Header(alias=idempotency.HEADER, description=_KEY_DESCRIPTION)]
+# The format is documented here and checked by ``_keyed`` (400 with ``source.header``).
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description=_KEY_DESCRIPTION,
+        json_schema_extra={"pattern": rules.KEY_PATTERN, "minLength": 1, "maxLength": rules.MAX_KEY_LENGTH},
+    ),
+]
 
 
 async def _reader(request: Request, authorization: AuthorizationHeader) -> Call:
@@ -154,7 +168,11 @@ async def _writer(request: Request, authorization: AuthorizationHeader, idempote
     return Call(request, _token(authorization, required=True), await _keyed(request, idempotency_key))
 
 
-async def _open_writer(request: Request, authorization: AuthorizationHeader, idempotency_key: KeyHeader = None) -> Call:
+async def _open_writer(
+    request: Request,
+    authorization: Annotated[str | None, Depends(_optional_authorization)],
+    idempotency_key: KeyHeader = None,
+) -> Call:
     return Call(request, _token(authorization, required=False), await _keyed(request, idempotency_key))
 
 

@@ -47,9 +47,19 @@ def decide(
     return KeyDecision.IN_PROGRESS
 
 
+# Visible ASCII: "!" to "~", no space, no control character.
+KEY_PATTERN = f"^[\\x21-\\x7e]{{1,{MAX_KEY_LENGTH}}}$"
+
+
 def valid_key(key: str) -> bool:
     """Keys are 1 to 255 visible ASCII characters (a UUID v4 is the recommended choice)."""
-    return 0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable() and key.strip() == key
+    return 0 < len(key) <= MAX_KEY_LENGTH and all("!" <= char <= "~" for char in key)
+
+
+def anonymous_scope(client_address: str | None) -> str:
+    """Whose a key sent without credentials is: the client address's, so another caller sending the
+    same key and body never gets the first one's answer (an order's buyer token)."""
+    return f"anonymous:{client_address or 'unknown'}"
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
@@ -80,3 +90,15 @@ def retry_after(attempts: Iterable[datetime], *, now: datetime, limit: int, wind
         return None
     oldest_counting = recent[len(recent) - limit]
     return max(1, math.ceil((oldest_counting + window - now).total_seconds()))
+
+
+def backoff_wait(attempts: Iterable[datetime], *, now: datetime, free: int, base: timedelta, cap: timedelta) -> int | None:
+    """Seconds until one more attempt is allowed after ``attempts`` (failed logins of one account from
+    one client), or None: ``free`` attempts at once, then a wait after the latest that doubles with
+    each further attempt, from ``base`` up to ``cap``."""
+    made = sorted(attempts)
+    if len(made) < free:
+        return None
+    wait = min(base * 2 ** min(len(made) - free, 32), cap)
+    seconds = math.ceil((made[-1] + wait - now).total_seconds())
+    return seconds if seconds > 0 else None

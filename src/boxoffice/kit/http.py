@@ -69,23 +69,33 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     if status == 404 and exc.detail == "Not Found":
         detail = f"There is nothing at {request.url.path}."
     elif status == 405 and exc.detail == "Method Not Allowed":
-        detail = f"{request.method} is not allowed on {request.url.path}."
         allowed = _allowed_methods(request)
-        if allowed:  # Starlette names only the first matching route's methods
-            return error_response([http_error(status, detail)], status, {**(exc.headers or {}), "Allow": allowed})
+        if request.method == "OPTIONS":
+            # What may be done here (RFC 9110 §9.3.7), rather than a refusal of OPTIONS itself.
+            return Response(status_code=204, headers={"Allow": allowed})
+        detail = f"{request.method} is not allowed on {request.url.path}."
+        # Starlette names only the first matching route's methods.
+        return error_response([http_error(status, detail)], status, {**(exc.headers or {}), "Allow": allowed})
     else:
         detail = str(exc.detail)
     return error_response([http_error(status, detail)], status, exc.headers)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at the request's path, for the ``Allow`` header of a 405."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] != Match.NONE:
-            methods.update(route_methods)
-    return ", ".join(sorted(methods))
+    """Every method some route serves at the request's path, and OPTIONS: the ``Allow`` header.
+
+    Each method is tried against the routes (included routers answer for their own routes too).
+    """
+    routes = request.app.router.routes
+    methods = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join([*methods, "OPTIONS"])
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:

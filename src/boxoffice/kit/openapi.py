@@ -17,6 +17,9 @@ from boxoffice.kit.responses import http_error
 from boxoffice.kit.schemas import ErrorDocument
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorDocument"}
+# A security scheme that stands for "these credentials, or none": rewritten to an optional
+# requirement of the scheme it names after the slash.
+OPTIONAL_SCHEME = "optional/token"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
@@ -48,6 +51,14 @@ def patch_openapi(app: FastAPI, prefix: str = "/v1") -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _optional_security(operation: dict[str, Any]) -> None:
+    """``{OPTIONAL_SCHEME: []}`` becomes "no credentials, or the named scheme's"."""
+    requirements = operation.get("security")
+    if requirements and any(OPTIONAL_SCHEME in requirement for requirement in requirements):
+        scheme = OPTIONAL_SCHEME.split("/", 1)[1]
+        operation["security"] = [{}, {scheme: []}]
+
+
 def rewrite(schema: dict[str, Any], prefix: str = "/v1") -> None:
     """Rewrite an OpenAPI description in place (see the module docstring)."""
     touched = False
@@ -59,6 +70,7 @@ def rewrite(schema: dict[str, Any], prefix: str = "/v1") -> None:
             if operation is None:
                 continue
             touched = True
+            _optional_security(operation)
             body = operation.get("requestBody")
             if body is not None:
                 content = body.get("content", {})
@@ -71,6 +83,7 @@ def rewrite(schema: dict[str, Any], prefix: str = "/v1") -> None:
             responses.setdefault("default", _error_response("Error (JSON:API error document)"))
     if not touched:
         return
+    schema.get("components", {}).get("securitySchemes", {}).pop(OPTIONAL_SCHEME, None)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     error_schema = ErrorDocument.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in error_schema.pop("$defs", {}).items():

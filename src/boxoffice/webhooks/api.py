@@ -157,6 +157,20 @@ def update_endpoint(endpoint_id: ResourceId, payload: EndpointUpdateRequest, cal
         return tx.respond(JSONAPIResponse(document(endpoint_resource(endpoint))))
 
 
+@router.delete(
+    "/v1/webhook-endpoints/{endpoint_id}",
+    status_code=204,
+    response_model=None,
+    responses=ACTION_ERRORS,
+    summary="Delete a webhook (admins), with its delivery log; nothing more is sent to it",
+)
+def delete_endpoint(endpoint_id: ResourceId, call: Writer) -> Response:
+    with call.unit() as tx:
+        endpoint = _endpoint(tx, endpoint_id, admin=True)
+        service.delete_endpoint(tx.session, endpoint.id, endpoint.organizer_id)
+        return tx.respond(Response(status_code=204))
+
+
 @router.get(
     "/v1/webhook-endpoints/{endpoint_id}/deliveries",
     response_model=DeliveryListDocument,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from boxoffice.errors import Conflict, NotFound
@@ -16,6 +16,7 @@ from boxoffice.kit.clock import now
 from boxoffice.orders.models import Order
 from boxoffice.outbox.service import enqueue
 from boxoffice.webhooks import payloads
+from boxoffice.webhooks.destinations import check_registration
 from boxoffice.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from boxoffice.webhooks.rules import RETRY_WINDOW, check_event_types, check_url, is_success, next_attempt_at
 
@@ -35,7 +36,7 @@ def create_endpoint(
     """Register an endpoint; its ``secret`` is generated here and shown to the organizer only now."""
     endpoint = WebhookEndpoint(
         organizer_id=organizer_id,
-        url=check_url(url),
+        url=_checked_url(url),
         event_types=check_event_types(event_types),
         secret=SECRET_PREFIX + secrets.token_urlsafe(32),
         enabled=enabled,
@@ -55,7 +56,7 @@ def update_endpoint(
     if unknown:
         raise ValueError(f"webhook endpoints have no {', '.join(sorted(unknown))}")
     if "url" in changes:
-        endpoint.url = check_url(changes["url"])
+        endpoint.url = _checked_url(changes["url"])
     if "event_types" in changes:
         endpoint.event_types = check_event_types(changes["event_types"])
     if "enabled" in changes:
@@ -63,6 +64,31 @@ def update_endpoint(
     if "description" in changes:
         endpoint.description = changes["description"]
     return endpoint
+
+
+def _checked_url(url: str) -> str:
+    """An absolute http(s) URL to a destination webhooks may reach; 422 (nothing stored) otherwise."""
+    checked = check_url(url)
+    check_registration(checked)
+    return checked
+
+
+def delete_endpoint(session: Session, endpoint_id: int, organizer_id: int) -> None:
+    """Delete an endpoint with its delivery log; queued attempts find it gone and stop."""
+    endpoint = get_endpoint(session, endpoint_id, organizer_id)
+    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    session.execute(
+        delete(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id.in_(deliveries))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(endpoint)
+    session.flush()
 
 
 def get_endpoint(session: Session, endpoint_id: int, organizer_id: int | None = None) -> WebhookEndpoint:

@@ -12,6 +12,7 @@ from boxoffice import __version__
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
 from boxoffice.outbox.tasks import task
+from boxoffice.webhooks.destinations import RefusedDestination, connect_address
 from boxoffice.webhooks.models import WebhookDelivery
 from boxoffice.webhooks.payloads import body_bytes
 from boxoffice.webhooks.rules import SIGNATURE_HEADER, signature_header
@@ -32,9 +33,21 @@ def post(url: str, secret: str, payload: dict[str, Any], *, delivery_id: int) ->
     }
     started = time.monotonic()
     try:
+        target = httpx.URL(url)
+        # Connect to the address that was checked, not to whatever the name resolves to next
+        # (DNS rebinding); the URL's host still names the site for the Host header and TLS.
+        address = connect_address(url)
+        headers["Host"] = target.netloc.decode("ascii")
         # Redirects are not followed: the organizer registered this URL, not wherever it points to.
         with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=headers)
+            response = client.post(
+                target.copy_with(host=str(address)),
+                content=body,
+                headers=headers,
+                extensions={"sni_hostname": target.host},
+            )
+    except RefusedDestination as exc:
+        return AttemptResult(status=None, error=f"Refused destination: {exc}"[:1000], duration_ms=0)
     except httpx.HTTPError as exc:
         elapsed = int((time.monotonic() - started) * 1000)
         return AttemptResult(status=None, error=f"{type(exc).__name__}: {exc}"[:1000], duration_ms=elapsed)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from boxoffice.inbox.models import ProviderEvent
 from conftest import make_shop
 from jsonapi_schema import assert_jsonapi
+from providers.paypal.conftest import paypal_settings
 
 Buyer = Any  # the ``buyer`` fixture's class (tests/providers/paypal/conftest.py)
 
@@ -105,13 +106,18 @@ def test_an_event_verified_for_another_webhook_is_refused(uow: Any, buyer: Buyer
     assert buyer.order(order_id).status == "pending"
 
 
-def test_an_event_about_nothing_of_ours_is_stored_for_its_organizer_and_ignored(uow: Any, buyer: Buyer) -> None:
+def _capture_made_at_paypal(buyer: Buyer) -> str:
+    """The id of a capture made at PayPal outside boxoffice."""
     created = buyer.paypal("POST", "/v2/checkout/orders", json={
         "intent": "CAPTURE", "purchase_units": [{"amount": {"currency_code": "EUR", "value": "5.00"}}],
     })  # fmt: skip
     buyer.fake.approve(created["id"])
     done = buyer.paypal("POST", f"/v2/checkout/orders/{created['id']}/capture", json={})
-    capture_id = done["purchase_units"][0]["payments"]["captures"][0]["id"]
+    return str(done["purchase_units"][0]["payments"]["captures"][0]["id"])
+
+
+def test_an_event_about_nothing_of_ours_is_stored_for_its_organizer_and_ignored(uow: Any, buyer: Buyer) -> None:
+    capture_id = _capture_made_at_paypal(buyer)
 
     assert buyer.deliver(buyer.fake.event("PAYMENT.CAPTURE.COMPLETED", capture_id)).status_code == 200
 
@@ -129,3 +135,29 @@ def test_only_the_apps_of_events_are_asked_and_a_foreign_event_is_refused(uow: A
 
     assert answer.status_code == 400
     assert len(buyer.fake.verification_calls) == 1
+
+
+def test_a_forged_callback_about_nothing_of_ours_asks_paypal_nothing_when_several_apps_could_be_meant(
+    uow: Any, buyer: Buyer
+) -> None:
+    with uow() as s:
+        for index in range(12):
+            settings = {**paypal_settings(buyer.fake), "webhook-id": f"WH-OTHER-{index}"}
+            make_shop(s, slug=f"other-{index}", organizer=f"org-{index}", providers={"paypal": settings})
+    buyer.fake.fail_signature_verification = True
+
+    answer = buyer.deliver(buyer.fake.event("PAYMENT.CAPTURE.COMPLETED", _capture_made_at_paypal(buyer)))
+
+    assert answer.status_code == 200 and answer.json()["meta"] == {"received": 0, "duplicates": 0}
+    assert buyer.fake.verification_calls == [] and buyer.events() == []
+
+
+def test_one_forged_callback_sent_again_and_again_asks_paypal_once(buyer: Buyer) -> None:
+    _order_id, capture_id = _pending_capture(buyer)
+    buyer.fake.fail_signature_verification = True
+    body, headers = buyer.fake.signed(buyer.fake.event("PAYMENT.CAPTURE.COMPLETED", capture_id))
+
+    answers = [buyer.client.post("/v1/webhooks/paypal", content=body, headers=headers) for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [400] * 5
+    assert len(buyer.fake.verification_calls) == 1 and buyer.events() == []

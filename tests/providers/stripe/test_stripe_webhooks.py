@@ -71,9 +71,10 @@ def test_a_replayed_event_has_no_second_effect(buyer: Buyer) -> None:
         lambda body, header: (body.replace(b"4900", b"9900"), header),
         lambda body, header: (body, stripe_events.sign(body, "whsec_guessed")),
         lambda body, header: (body, stripe_events.sign(body, "whsec_conf_event_secret", int(time.time()) - 600)),
+        lambda body, header: (body, stripe_events.sign(body, "whsec_conf_event_secret", int(time.time()) + 600)),
         lambda body, header: (b"not json", stripe_events.sign(b"not json", "whsec_conf_event_secret")),
     ],
-    ids=["unsigned", "altered", "wrong-secret", "too-old", "not-an-event"],
+    ids=["unsigned", "altered", "wrong-secret", "too-old", "from-the-future", "not-an-event"],
 )
 def test_a_forged_event_is_refused_and_nothing_is_stored(buyer: Buyer, forge: Any) -> None:
     _order_id, payment = _waiting(buyer)

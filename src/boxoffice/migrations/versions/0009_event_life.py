@@ -1,7 +1,7 @@
 """event life (live, test mode), event and product details, test-mode orders, the activity log (issue #13)
 
 Revision ID: 0009
-Revises: 0013 (after the merge of main; the lead re-chains at integration)
+Revises: 0008 (after the merge of main; the lead re-chains at integration)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0013"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

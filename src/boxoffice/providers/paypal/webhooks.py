@@ -17,11 +17,13 @@ as an external refund waiting for the organizer (one refund when both report the
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,8 +54,8 @@ if TYPE_CHECKING:
     from boxoffice.inbox.models import ProviderEvent
 
 ACTOR = f"provider:{IDENTIFIER}"
-# Each try is a call to PayPal: a payload that names nothing of ours is checked against this many apps.
-MAX_FALLBACK = 10
+# PayPal's answers by callback (app, webhook, transmission headers and body), for repeats of one callback.
+VERDICTS: TTLCache[str, bool] = TTLCache(maxsize=1024, ttl=300)
 
 
 class VerificationUnavailable(DomainError):
@@ -76,21 +78,43 @@ def _resource(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return resource if isinstance(resource, Mapping) else {}
 
 
-def _candidates(session: Session, claimed: Mapping[str, Any]) -> list[tuple[PayPalSettings, int | None]]:
-    """Apps to ask, with the organizer each speaks for: the payload's own event's, else all of them."""
+def _app_to_ask(session: Session, claimed: Mapping[str, Any]) -> tuple[PayPalSettings, int | None] | None:
+    """The one app to ask, with the organizer it speaks for: the payload's own event's, else the only
+    configured one; None when there is none, or several and the payload does not say which."""
     payment = lookup.payment_of(session, str(claimed.get("event_type", "")), _resource(claimed))
     if payment is not None:
         event = payment.order.event
         settings = _settings(event)
-        return [(settings, event.organizer_id)] if settings.webhook_id else []
+        return (settings, event.organizer_id) if settings.webhook_id else None
     apps: dict[tuple[str, str, str, bool], tuple[PayPalSettings, set[int]]] = {}
     for organizer_id, providers in session.execute(select(Event.organizer_id, Event.payment_providers)):
         settings = PayPalSettings.load((providers or {}).get(IDENTIFIER) or {})
         if settings.webhook_id and settings.client_id and settings.client_secret:
             key = (settings.client_id, settings.client_secret, settings.webhook_id, settings.sandbox)
             apps.setdefault(key, (settings, set()))[1].add(organizer_id)
-    found = [(s, next(iter(owners)) if len(owners) == 1 else None) for s, owners in apps.values()]
-    return found[:MAX_FALLBACK]
+    if len(apps) != 1:
+        return None
+    [(settings, owners)] = apps.values()
+    return settings, next(iter(owners)) if len(owners) == 1 else None
+
+
+def _verdict_key(settings: PayPalSettings, headers: Mapping[str, str], body: bytes) -> str:
+    digest = hashlib.sha256()
+    parts = [settings.client_id, settings.webhook_id, str(settings.sandbox)]
+    parts += [f"{name}={value}" for name, value in sorted(headers.items()) if name.startswith("paypal-")]
+    for part in parts:
+        digest.update(part.encode() + b"\x00")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _genuine(settings: PayPalSettings, headers: Mapping[str, str], body: bytes) -> bool:
+    """PayPal's verdict on one callback: asked once, then remembered for a few minutes."""
+    key = _verdict_key(settings, headers, body)
+    known = VERDICTS.get(key)
+    if known is None:
+        known = VERDICTS[key] = client_for(settings).verify_webhook_signature(headers, body, settings.webhook_id)
+    return known
 
 
 def verify(session: Session, headers: Mapping[str, str], body: bytes) -> list[IncomingEvent]:
@@ -103,20 +127,23 @@ def verify(session: Session, headers: Mapping[str, str], body: bytes) -> list[In
         raise WebhookSignatureInvalid("The body is not a PayPal event.") from error
     if not isinstance(claimed, dict) or not isinstance(claimed.get("id"), str) or "event_type" not in claimed:
         raise WebhookSignatureInvalid("The body is not a PayPal event.")
-    unreachable = False
-    for settings, organizer_id in _candidates(session, claimed):
-        try:
-            genuine = client_for(settings).verify_webhook_signature(headers, body, settings.webhook_id)
-        except PayPalUnavailable:
-            unreachable = True
-            continue
-        except PayPalConfigError:
-            continue
-        if genuine:
-            return [IncomingEvent(claimed["id"], str(claimed["event_type"]), claimed, organizer_id)]
-    if unreachable:
-        raise VerificationUnavailable("PayPal could not be asked to verify this callback; deliver it again later.")
-    raise WebhookSignatureInvalid("PayPal did not confirm this callback for this event's webhook.")
+    app = _app_to_ask(session, claimed)
+    if app is None:
+        if lookup.payment_of(session, str(claimed.get("event_type", "")), _resource(claimed)) is None:
+            return []  # about nothing of ours, for no app we can tell: nothing to do, nobody to ask
+        raise WebhookSignatureInvalid("PayPal did not confirm this callback for this event's webhook.")
+    settings, organizer_id = app
+    try:
+        genuine = _genuine(settings, headers, body)
+    except PayPalUnavailable as error:
+        raise VerificationUnavailable(
+            "PayPal could not be asked to verify this callback; deliver it again later."
+        ) from error
+    except PayPalConfigError:
+        genuine = False
+    if not genuine:
+        raise WebhookSignatureInvalid("PayPal did not confirm this callback for this event's webhook.")
+    return [IncomingEvent(claimed["id"], str(claimed["event_type"]), claimed, organizer_id)]
 
 
 # -- processing ---------------------------------------------------------------------------------

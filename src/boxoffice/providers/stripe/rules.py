@@ -79,3 +79,15 @@ def dispute_takes_money(status: str) -> bool:
 def dispute_won(status: str) -> bool:
     """Whether a closed dispute left the money with the organizer."""
     return status in ("won", "warning_closed")
+
+
+def signed_recently(signature_header: str, now_ts: int, tolerance: int) -> bool:
+    """Whether a ``Stripe-Signature`` header's ``t=`` is within ``tolerance`` seconds of now, either way."""
+    for part in signature_header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            try:
+                return abs(now_ts - int(value)) <= tolerance
+            except ValueError:
+                return False
+    return False

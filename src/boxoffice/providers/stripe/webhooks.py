@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Event
+from boxoffice.kit.clock import now
 from boxoffice.orders import audit
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments.models import Payment
@@ -93,6 +94,9 @@ def verify(session: Session, headers: Mapping[str, str], body: bytes) -> list[In
         raise WebhookSignatureInvalid("The body is not a Stripe event.") from error
     if not isinstance(claimed, dict):
         raise WebhookSignatureInvalid("The body is not a Stripe event.")
+    if not rules.signed_recently(header, int(now().timestamp()), TOLERANCE_SECONDS):
+        # The SDK refuses only old signatures; one dated ahead would stay replayable until then.
+        raise WebhookSignatureInvalid("The Stripe-Signature is dated more than five minutes away from now.")
     for secret, organizer_id in _secrets_of(session, claimed):
         try:
             event = verify_event(body, header, secret, TOLERANCE_SECONDS)

@@ -128,7 +128,7 @@ def remove_member(request: Request, organizer: str, membership_id: int, form: Fo
     try:
         with unit_of_work() as session:
             panel = open_organizer(request, session, organizer, "team", admin=True)
-            email = accounts.remove_member(session, panel.organizer, membership_id, actor=panel.principal.actor)
+            email = accounts.remove_membership(session, panel.organizer, membership_id, actor=panel.principal.actor)
     except DomainError as exc:
         return redirect(f"/control/{organizer}/team/", f"Not removed: {exc.detail}")
     return redirect(f"/control/{organizer}/team/", f"{email} is no longer in the team.")

@@ -27,7 +27,13 @@ from boxoffice.web.control import (
     webhookpages,
 )
 from boxoffice.web.control.panel import events_of
-from boxoffice.web.control.session import clear_session_cookie, current_user, log_in, set_session_cookie
+from boxoffice.web.control.session import (
+    clear_session_cookie,
+    current_user,
+    log_in,
+    log_out,
+    set_session_cookie,
+)
 from boxoffice.web.flash import redirect
 from boxoffice.web.http import Form, field_errors, page, text
 from boxoffice.web.templating import render
@@ -77,6 +83,7 @@ def login(request: Request, form: Form) -> Response:
 @router.post("/logout")
 @page
 def logout(request: Request, form: Form) -> Response:
+    log_out(request)
     response = redirect("/control/login", "You are logged out.")
     clear_session_cookie(response)
     return response

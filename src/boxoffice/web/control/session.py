@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from boxoffice.accounts.auth import USER_TOKEN_LIFETIME, Principal, issue_user_token, resolve
 from boxoffice.accounts.models import User
-from boxoffice.accounts.service import hash_password, verify_password
-from boxoffice.api.ratelimit import count_login_attempt
+from boxoffice.accounts.service import hash_password, revoke_session, verify_password
+from boxoffice.api.ratelimit import count_login_attempt, login_succeeded
 from boxoffice.db import unit_of_work
 from boxoffice.errors import NotAuthenticated
 from boxoffice.web.http import LoginRequired
@@ -47,6 +47,7 @@ def log_in(email: str, password: str, client_ip: str | None) -> str:
         active = session.get(User, user_id)
         if active is None:
             raise NotAuthenticated(_REFUSED, pointer="password", code="login-failed")
+        login_succeeded(session, email=email, client_ip=client_ip)
         return issue_user_token(session, active)
 
 
@@ -69,6 +70,20 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+
+
+def log_out(request: Request) -> None:
+    """End the login of the browser's session cookie, so the cookie (or its token) opens nothing more."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return
+    with unit_of_work() as session:
+        try:
+            principal = resolve(session, token)
+        except NotAuthenticated:
+            return  # already ended or expired
+        if principal.session_id is not None:
+            revoke_session(session, principal.session_id)
 
 
 def current_user(request: Request, session: Session) -> Principal:

@@ -1,0 +1,3 @@
+from api.conftest import api, app, world
+
+__all__ = ["api", "app", "world"]
