@@ -131,6 +131,8 @@ def seed(database: Database, *, quota_size: int | None, slug: str = "bench-conf"
             name="Benchmark Conference",
             currency="EUR",
             payment_providers={"sandbox": {"enabled": True}, "manual": {"enabled": True}},
+            live=True,
+            test_mode=True,  # the sandbox takes money only in test mode
         )
         quota = create_quota(session, event, name="Tickets", size=quota_size)
         products = [

@@ -1,6 +1,7 @@
 """Imports every model module so ``Base.metadata`` knows all tables (Alembic, tests, create_all)."""
 
 from boxoffice.accounts import models as accounts_models
+from boxoffice.activity import models as activity_models
 from boxoffice.api import models as api_models
 from boxoffice.books import models as books_models
 from boxoffice.catalogue import models as catalogue_models
@@ -17,6 +18,7 @@ from boxoffice.webhooks import models as webhooks_models
 
 __all__ = [
     "accounts_models",
+    "activity_models",
     "api_models",
     "banktransfer_models",
     "books_models",

@@ -17,8 +17,16 @@ from boxoffice.orders.models import Order
 from boxoffice.orders.service import LineItem
 from boxoffice.payments import service as payments
 from boxoffice.web.control.queries import daily_totals
+from conftest import make_shop
 
 D = Decimal
+
+
+@pytest.fixture
+def shop(uow):  # type: ignore[no-untyped-def]
+    """A live event selling for real money (no sandbox, so not in test mode)."""
+    with uow() as s:
+        return make_shop(s, providers={"manual": {"enabled": True}})
 
 
 def _place(uow, shop, qty: int = 1) -> int:  # type: ignore[no-untyped-def]
@@ -106,3 +114,12 @@ def test_the_dashboard_chart_reads_the_last_thirty_days_from_the_rollup(uow, sho
     assert len(totals.days) == 30 and totals.days[-1] == now().date()
     assert (totals.sales[-1], totals.payments[-1], totals.refunds[-1]) == (D("147.00"), D("147.00"), D(0))
     assert sum(totals.sales[:-1]) == 0
+
+
+def test_test_mode_money_stays_out_of_the_rollup(uow) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        test_shop = make_shop(s, slug="rehearsal")
+    assert test_shop.event.test_mode
+    _pay(uow, _place(uow, test_shop, 2))
+    assert _today(uow, test_shop) == (D(0), D(0), D(0))
+    assert _rebuilt(uow, test_shop) == {}

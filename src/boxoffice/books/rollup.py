@@ -44,25 +44,25 @@ FIGURES = ("sold", "paid", "refunded")
 
 def add_to_day(
     session: Session,
+    order: Order,
     *,
-    event_id: int,
-    order_id: int,
     moment: datetime,
     sold: Decimal = ZERO,
     paid: Decimal = ZERO,
     refunded: Decimal = ZERO,
 ) -> None:
-    """Add money of order ``order_id`` to its event's figures of ``moment``'s UTC day (one upsert)."""
-    if not (sold or paid or refunded):
+    """Add money of ``order`` to its event's figures of ``moment``'s UTC day (one upsert). Test-mode
+    orders are no real money: they are left out, as everywhere in the organizer's figures."""
+    if not (sold or paid or refunded) or order.test_mode:
         return
     table = MoneyOfDay.__table__
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = builder(table).values(
-        event_id=event_id,
+        event_id=order.event_id,
         day=moment.astimezone(UTC).date(),
-        slot=order_id % SLOTS,
+        slot=order.id % SLOTS,
         sold=sold,
         paid=paid,
         refunded=refunded,
@@ -98,17 +98,25 @@ def rebuild(session: Session, event_id: int) -> None:
         )
 
     sources = union_all(
-        moves(Order.created_at, sold=Order.total).where(Order.event_id == event_id, Order.status.in_(sorted(SELLING))),
+        moves(Order.created_at, sold=Order.total).where(
+            Order.event_id == event_id, Order.status.in_(sorted(SELLING)), Order.test_mode.is_(False)
+        ),
         moves(Payment.payment_date, paid=Payment.amount)
         .join(Order, Order.id == Payment.order_id)
         .where(
             Order.event_id == event_id,
+            Order.test_mode.is_(False),
             Payment.state.in_(sorted(COUNTING_PAYMENT_STATES)),
             Payment.payment_date.is_not(None),
         ),
         moves(Refund.execution_date, refunded=Refund.amount)
         .join(Order, Order.id == Refund.order_id)
-        .where(Order.event_id == event_id, Refund.state == RefundState.DONE, Refund.execution_date.is_not(None)),
+        .where(
+            Order.event_id == event_id,
+            Order.test_mode.is_(False),
+            Refund.state == RefundState.DONE,
+            Refund.execution_date.is_not(None),
+        ),
     ).subquery()
     day, slot_of, sold, paid, refunded = sources.c
     session.execute(delete(MoneyOfDay).where(MoneyOfDay.event_id == event_id))
@@ -148,7 +156,7 @@ def _count_sales(session: Session, _flush: UOWTransaction) -> None:
 
 def _add_sold(session: Session, order: Order, amount: Decimal) -> None:
     if amount:
-        add_to_day(session, event_id=order.event_id, order_id=order.id, moment=order.created_at or now(), sold=amount)
+        add_to_day(session, order, moment=order.created_at or now(), sold=amount)
 
 
 def _load_replaced_value(_target: Any, _value: Any, _old: Any, _initiator: Any) -> None:

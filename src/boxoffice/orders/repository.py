@@ -61,6 +61,17 @@ def reserve_seats(session: Session, demand: Mapping[int, int]) -> None:
             raise sold_out(quota_id, quota.name if quota else str(quota_id))
 
 
+def overbook_seats(session: Session, demand: Mapping[int, int]) -> None:
+    """Take seats whether or not the quotas have them left: the organizer over-books on purpose."""
+    for quota_id in sorted(demand):
+        session.execute(
+            update(Quota)
+            .where(Quota.id == quota_id)
+            .values(used=Quota.used + demand[quota_id])
+            .execution_options(synchronize_session=False)
+        )
+
+
 def release_seats(session: Session, demand: Mapping[int, int]) -> None:
     """Give seats back to their quotas (expiry, cancellation, removed positions)."""
     for quota_id in sorted(demand):

@@ -20,6 +20,7 @@ from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentStateOfOrder
 from boxoffice.providers.banktransfer.models import BankTransaction
 from boxoffice.providers.banktransfer.rules import OPEN_STATES
+from boxoffice.web.control.figures import real_orders
 
 PAGE_SIZE = 50
 ORDER_STATUSES = tuple(s.value for s in OrderStatus)
@@ -56,19 +57,19 @@ def unmatched_transfers(session: Session, event_id: int) -> int:
 
 
 def warnings(session: Session, event: Event, base: str) -> list[Warning]:
-    """What the organizer should look at, with counts and links to the filtered lists."""
-    mine = Order.event_id == event.id
+    """What the organizer should look at, with counts and links to the filtered lists (test orders left out)."""
+    mine = [Order.event_id == event.id, *real_orders(session, event)]
     orders = f"{base}orders/"
     found = [
-        Warning("overpaid", "Overpaid orders", _count(session, mine, Order.payment_state == "overpaid"),
+        Warning("overpaid", "Overpaid orders", _count(session, *mine, Order.payment_state == "overpaid"),
                 f"{orders}?payment_state=overpaid"),
         Warning("pending-fully-paid", "Paid in full but not marked paid",
-                _count(session, mine, Order.payment_state == "pending-fully-paid"),
+                _count(session, *mine, Order.payment_state == "pending-fully-paid"),
                 f"{orders}?payment_state=pending-fully-paid"),
         Warning("underpaid", "Underpaid (money owed either way)",
-                _count(session, mine, Order.payment_state == "underpaid"), f"{orders}?payment_state=underpaid"),
+                _count(session, *mine, Order.payment_state == "underpaid"), f"{orders}?payment_state=underpaid"),
         Warning("open-refunds", "Open refunds (created, transit, external)",
-                _count(session, mine, Order.has_open_refund.is_(True)), f"{orders}?open_refund=on"),
+                _count(session, *mine, Order.has_open_refund.is_(True)), f"{orders}?open_refund=on"),
     ]
     found.append(Warning("unmatched", "Unmatched bank transfers", unmatched_transfers(session, event.id), f"{base}bank/"))
     stuck = stuck_attempts(session, event)
