@@ -14,9 +14,10 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -130,6 +131,8 @@ def seed(database: Database, *, quota_size: int | None, slug: str = "bench-conf"
             name="Benchmark Conference",
             currency="EUR",
             payment_providers={"sandbox": {"enabled": True}, "manual": {"enabled": True}},
+            live=True,
+            test_mode=True,  # the sandbox takes money only in test mode
         )
         quota = create_quota(session, event, name="Tickets", size=quota_size)
         products = [
@@ -168,6 +171,59 @@ class Server:
             return [int(pid) for pid in children.read_text().split()]
         except OSError:
             return []
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    # utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (after the "(comm)").
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class WorkerUsage:
+    """Peak resident memory and CPU time of the server's workers while a load ran."""
+
+    peak_rss_mb: dict[int, float]
+    cpu_seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "worker_peak_rss_mb": max(self.peak_rss_mb.values(), default=0.0),
+            "worker_peak_rss_mb_each": [round(v, 1) for v in self.peak_rss_mb.values()],
+            "worker_cpu_seconds": round(self.cpu_seconds, 2),
+        }
+
+
+@contextmanager
+def watching_workers(server: Server, interval: float = 0.25) -> Iterator[WorkerUsage]:
+    """Sample the workers' resident memory (``VmRSS``) while inside; their CPU time is the
+    difference of ``/proc/<pid>/stat`` at the start and the end."""
+    pids = server.worker_pids()
+    usage = WorkerUsage({pid: _rss_mb(pid) for pid in pids}, 0.0)
+    start = {pid: _cpu_seconds(pid) for pid in pids}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval):
+            for pid in pids:
+                with suppress(OSError):
+                    usage.peak_rss_mb[pid] = round(max(usage.peak_rss_mb[pid], _rss_mb(pid)), 1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield usage
+    finally:
+        done.set()
+        sampler.join()
+        usage.cpu_seconds = sum(_cpu_seconds(pid) - start[pid] for pid in pids)
 
 
 @contextmanager

@@ -54,6 +54,8 @@ class Recorder:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
     cycles: int = 0
+    # Every finished cycle, warm-up included (to divide the server's CPU time by).
+    all_cycles: int = 0
 
     def counts(self, start: float, end: float) -> bool:
         return self.window_start <= start and end <= self.window_end
@@ -72,6 +74,7 @@ class Recorder:
         return response
 
     def cycle(self, start: float) -> None:
+        self.all_cycles += 1
         if self.counts(start, time.monotonic()):
             self.cycles += 1
 
@@ -98,6 +101,7 @@ class LoadResult:
     cycles: int
     latencies: dict[str, dict[str, float | int]]
     errors: dict[str, int]
+    all_cycles: int = 0
 
     @property
     def cycles_per_second(self) -> float:
@@ -144,6 +148,7 @@ async def _run(
         recorder.cycles,
         {kind: latency_summary(values) for kind, values in sorted(recorder.latencies.items())},
         dict(recorder.errors.most_common()),
+        recorder.all_cycles,
     )
 
 

@@ -36,6 +36,13 @@ class Sales:
     orders: int = 0
     started: float = field(default_factory=time.monotonic)
     last_sale: float = 0.0
+    # When each 409 (sold out) answer arrived, to count the refusals once nothing was left.
+    refusals: list[float] = field(default_factory=list)
+
+    def sold_out_refusals(self) -> tuple[int, float]:
+        """409 answers after the last sale and the seconds they took (last sale to last refusal)."""
+        after = [t for t in self.refusals if t > self.last_sale]
+        return len(after), (max(after) - self.last_sale) if after else 0.0
 
 
 def rush_scenario(catalogue: infra.Catalogue, sales: Sales, seed: int = 11) -> Scenario:
@@ -54,6 +61,8 @@ def rush_scenario(catalogue: infra.Catalogue, sales: Sales, seed: int = 11) -> S
             sales.orders += 1
             sales.tickets += quantity
             sales.last_sale = time.monotonic()
+        elif response.status_code == 409:
+            sales.refusals.append(time.monotonic())
 
     return buyer
 
@@ -100,6 +109,7 @@ def run(size: str, **overrides: int) -> dict[str, Any]:
             )
         books = check_books(database, catalogue)
     selling = (sales.last_sale - sales.started) if sales.last_sale else 0.0
+    refused, refusing = sales.sold_out_refusals()
     return {
         **params,
         "orders_placed": sales.orders,
@@ -107,6 +117,8 @@ def run(size: str, **overrides: int) -> dict[str, Any]:
         "selling_seconds": round(selling, 2),
         "tickets_per_minute": round(sales.tickets / selling * 60) if selling else 0,
         "all_buyers_seconds": round(result.seconds, 2),
+        "sold_out_refusals": refused,
+        "refusals_per_second": round(refused / refusing, 1) if refusing else None,
         "latencies": result.latencies,
         "errors": result.errors,
         **books,

@@ -107,6 +107,9 @@ def measure(database: infra.Database, catalogue: infra.Catalogue, size: int, run
 
 def run(size: str, *, sizes: tuple[int, ...] | None = None, runs: int = RUNS) -> dict[str, Any]:
     """Load each size in turn into one database and time the organizer's reads at it."""
+    from boxoffice import db
+    from boxoffice.books import rollup
+
     sizes = sizes or SIZES[size]
     rounds: list[dict[str, Any]] = []
     with infra.fresh_database() as database:
@@ -122,6 +125,10 @@ def run(size: str, *, sizes: tuple[int, ...] | None = None, runs: int = RUNS) ->
                 lo=loaded + 1,
                 hi=target,
             )
+            # The rows went in behind the services' back: the dashboard's rollup is rebuilt from them
+            # (what migration 0014 did for the orders there were), and counted in the load time.
+            with db.unit_of_work(database.url) as session:
+                rollup.rebuild(session, catalogue.event_id)
             load_seconds = time.perf_counter() - start
             loaded = target
             rounds.append(

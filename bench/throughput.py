@@ -71,7 +71,10 @@ def run(
     for count in clients:
         with infra.fresh_database() as database:
             catalogue = infra.seed(database, quota_size=None)
-            with infra.running_server(database, log_name=f"throughput-{count}") as server:
+            with (
+                infra.running_server(database, log_name=f"throughput-{count}") as server,
+                infra.watching_workers(server) as usage,
+            ):
                 result: LoadResult = run_load(
                     server.base_url,
                     clients=count,
@@ -80,5 +83,11 @@ def run(
                     warmup=warmup,
                     max_cycles=max_cycles,
                 )
-        rounds.append(result.as_dict())
+        measured = result.as_dict()
+        measured.update(usage.as_dict())
+        # The workers' CPU time over every cycle they served (warm-up included, like the CPU time).
+        measured["worker_cpu_ms_per_cycle"] = (
+            round(usage.cpu_seconds * 1000 / result.all_cycles, 1) if result.all_cycles else None
+        )
+        rounds.append(measured)
     return {"duration_s": duration, "warmup_s": warmup, "server_workers": 2, "rounds": rounds}

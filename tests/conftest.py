@@ -117,15 +117,19 @@ def make_shop(
     organizer: str = "acme",
     providers: dict[str, dict[str, object]] | None = None,
 ) -> Shop:
+    """A live event with a shared quota and two products; in test mode when the sandbox is enabled."""
     org = get_or_create_organizer(session, organizer)
+    chosen = providers or {"manual": {"enabled": True}, "banktransfer": {"enabled": True}, "sandbox": {"enabled": True}}
     event = create_event(
         session,
         org,
         slug=slug,
         name=f"{slug} {currency}",
         currency=currency,
-        payment_providers=providers
-        or {"manual": {"enabled": True}, "banktransfer": {"enabled": True}, "sandbox": {"enabled": True}},
+        payment_providers=chosen,
+        live=True,
+        # The sandbox takes money only in test mode (contract v1.1): a shop that uses it is a test shop.
+        test_mode=bool((chosen.get("sandbox") or {}).get("enabled")),
     )
     quota = create_quota(session, event, name="Tickets", size=size)
     p1 = create_product(session, event, name="Regular", price=Decimal(regular), quotas=[quota])

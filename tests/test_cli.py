@@ -35,6 +35,7 @@ def test_demo_is_idempotent_and_prints_the_login(database_url: str, uow) -> None
     with uow() as s:
         event = s.scalars(select(Event)).one()
         assert (event.slug, event.currency) == ("demo-conf", "EUR")
+        assert (event.live, event.test_mode) == (True, True)  # contract v1.1: the sandbox needs test mode
         prices = sorted((p.name, p.price) for p in s.scalars(select(Product)))
         assert prices == [("Regular", Decimal("49.00")), ("Student", Decimal("19.00"))]
         assert {q.size for p in s.scalars(select(Product)) for q in p.quotas} == {100}

@@ -6,6 +6,7 @@ HTTP request, a CLI command, a job) opens :func:`unit_of_work`, which commits on
 
 from __future__ import annotations
 
+import select as sockets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Engine, MetaData, Numeric, create_engine, event, make_url, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Numeric,
+    create_engine,
+    event,
+    exc,
+    make_url,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -112,7 +125,46 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# A request thread holds one connection at a time (``boxoffice.app.REQUEST_THREADS`` of them in a
+# serve worker); the embedded job runner and the scheduler hold a few more.
+POOL_SIZE = 12
+MAX_OVERFLOW = 8
+# A connection older than this is replaced at checkout, so a server-side idle timeout or a
+# firewall forgetting the flow never meets a pooled connection.
+POOL_RECYCLE_SECONDS = 1800
+# libpq's TCP keepalives: the kernel notices a peer that vanished without closing (the check below
+# then sees the socket readable).
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def idle_connection_is_dead(dbapi_connection: Any) -> bool:
+    """Whether a pooled PostgreSQL connection is known dead, without a round trip.
+
+    An idle connection has nothing to read: the server writes to it only to end it (a restart,
+    ``pg_terminate_backend``, ``idle_session_timeout``: an error message, then the close). So a
+    socket that polls readable, or one psycopg already marked closed or broken, is discarded.
+    """
+    if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
+        return True
+    try:
+        readable, _, _ = sockets.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _configure_postgres(engine: Engine) -> None:
+    # Instead of ``pool_pre_ping`` (a SELECT 1 round trip on every checkout, i.e. every request):
+    # a non-blocking poll of the socket. Raising DisconnectionError makes the pool discard the
+    # connection and check out another (a fresh one if need be), so the request never sees it.
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if idle_connection_is_dead(dbapi_connection):
+            raise exc.DisconnectionError("the server closed this pooled connection while it was idle")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -125,7 +177,15 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
                 _configure_sqlite(engine)
             else:
-                engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+                engine = create_engine(
+                    url,
+                    pool_size=POOL_SIZE,
+                    max_overflow=MAX_OVERFLOW,
+                    pool_recycle=POOL_RECYCLE_SECONDS,
+                    pool_use_lifo=True,  # the few connections a quiet moment needs stay warm
+                    connect_args=KEEPALIVES,
+                )
+                _configure_postgres(engine)
             _engines[url] = engine
         return engine
 
@@ -198,6 +258,15 @@ def loaded(session: Session, model: type[Any], row_id: int) -> Any:
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+@contextmanager
+def read_only(url: str | None = None) -> Iterator[Session]:
+    """A session for a look before a unit of work, on a connection in autocommit mode: each
+    statement reads on its own, with no ``BEGIN``/``ROLLBACK`` round trips and no transaction kept
+    open (on SQLite, no write lock taken). For reads only — nothing is flushed or committed."""
+    with get_engine(url).connect() as connection:
+        reading = connection.execution_options(isolation_level="AUTOCOMMIT")
+        with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
+            yield session
 
 
 def missing_database(url: str | None = None) -> str | None:

@@ -1,7 +1,9 @@
 """Imports every model module so ``Base.metadata`` knows all tables (Alembic, tests, create_all)."""
 
 from boxoffice.accounts import models as accounts_models
+from boxoffice.activity import models as activity_models
 from boxoffice.api import models as api_models
+from boxoffice.books import models as books_models
 from boxoffice.catalogue import models as catalogue_models
 from boxoffice.inbox import models as inbox_models
 from boxoffice.jobs import models as jobs_models
@@ -16,8 +18,10 @@ from boxoffice.webhooks import models as webhooks_models
 
 __all__ = [
     "accounts_models",
+    "activity_models",
     "api_models",
     "banktransfer_models",
+    "books_models",
     "catalogue_models",
     "inbox_models",
     "jobs_models",

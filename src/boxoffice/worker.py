@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import FastAPI
 
 from boxoffice.config import get_settings
+from boxoffice.kit.lifespan import around_lifespan
 from boxoffice.outbox import dispatch, schedule
 from boxoffice.outbox.embedded import EmbeddedRunner
 from boxoffice.outbox.tasks import load_task_modules
@@ -47,16 +47,7 @@ def embedded_jobs(*, threads: int = EMBEDDED_THREADS) -> Iterator[EmbeddedRunner
 
 def with_embedded_jobs(app: FastAPI) -> FastAPI:
     """``app`` with its lifespan wrapped in :func:`embedded_jobs` (what ``boxoffice serve`` runs)."""
-    inner: Callable[[Any], AbstractAsyncContextManager[Any]] = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: Any) -> AsyncIterator[Any]:
-        with embedded_jobs():
-            async with inner(app_) as state:
-                yield state
-
-    app.router.lifespan_context = lifespan
-    return app
+    return around_lifespan(app, embedded_jobs)
 
 
 def setup_broker() -> None:

@@ -26,7 +26,10 @@ def test_an_admin_builds_an_event_that_sells(api: Any, world: Any) -> None:
     event = api.post(
         "/v1/events",
         201,
-        doc=_event_doc(world.organizer_x, timezone="Asia/Tokyo", **{"payment-providers": providers}),
+        # Selling needs a live event; the sandbox needs test mode (contract v1.1).
+        doc=_event_doc(
+            world.organizer_x, timezone="Asia/Tokyo", live=True, **{"payment-providers": providers, "test-mode": True}
+        ),
         headers=admin,
     )["data"]
     assert event["attributes"]["payment-providers"]["sandbox"]["enabled"] is True
@@ -53,7 +56,7 @@ def test_an_admin_builds_an_event_that_sells(api: Any, world: Any) -> None:
     order = world.order_document(quantity=2, product=int(product["id"]))
     order["data"]["relationships"]["event"]["data"]["id"] = event["id"]
     placed = api.post("/v1/orders", 201, doc=order)["data"]["attributes"]
-    assert (placed["currency"], placed["total"]) == ("JPY", "3000")
+    assert (placed["currency"], placed["total"], placed["test-mode"]) == ("JPY", "3000", True)
     quotas = api.get(f"/v1/events/{event['id']}/quotas", headers=admin)["data"]
     assert [(q["attributes"]["used"], q["attributes"]["available"]) for q in quotas] == [(2, 0)]
     products = api.get(f"/v1/events/{event['id']}/products", headers=world.headers("staff_x"))["data"]

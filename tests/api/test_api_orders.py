@@ -81,6 +81,44 @@ def test_a_sold_out_quota_is_409_and_reserves_nothing(api: Any, world: Any, uow:
     assert _available(uow, world.shop.quota_id) == left
 
 
+def test_a_sold_out_answer_names_the_quota_and_writes_nothing(api: Any, world: Any, uow: Any) -> None:
+    with uow() as s:
+        quota = s.get(Quota, world.shop.quota_id)
+        assert quota is not None
+        quota.size = quota.used  # nothing left
+        orders_before = len(s.scalars(select(Order.id)).all())
+    error = api.post("/v1/orders", 409, doc=world.order_document())["errors"][0]
+    assert error["code"] == "quota-exceeded"
+    assert error["detail"] == "Not enough tickets left in 'Tickets'."
+    assert error["meta"] == {"quota": str(world.shop.quota_id)}
+    with uow() as s:
+        assert len(s.scalars(select(Order.id)).all()) == orders_before
+
+
+def test_what_the_order_refuses_first_is_still_refused_first_when_sold_out(api: Any, world: Any, uow: Any) -> None:
+    with uow() as s:
+        quota = s.get(Quota, world.shop.quota_id)
+        assert quota is not None
+        quota.size = quota.used
+    api.post("/v1/orders", 401, doc=world.order_document(), headers={"Authorization": "Bearer not-a-token"})
+    api.post("/v1/orders", 422, doc=world.order_document(mode="paypal"))
+    api.post("/v1/orders", 422, doc=world.order_document(product=424242))
+    api.post("/v1/orders", 422, doc=world.order_document(quantity=0))
+
+
+def test_a_keyed_retry_of_a_placed_order_replays_it_after_the_quota_sold_out(api: Any, world: Any, uow: Any) -> None:
+    key = api.new_key()
+    first = api.post("/v1/orders", 201, doc=world.order_document(), key=key)
+    with uow() as s:
+        quota = s.get(Quota, world.shop.quota_id)
+        assert quota is not None
+        quota.size = quota.used
+    again = api.request("POST", "/v1/orders", doc=world.order_document(), key=key)
+    assert api.expect(again, 201)["data"]["id"] == first["data"]["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    api.post("/v1/orders", 409, doc=world.order_document())
+
+
 def test_includes_bring_the_related_resources_with_full_linkage(api: Any, world: Any) -> None:
     doc = api.get(
         f"/v1/orders/{world.order_a}",

@@ -71,7 +71,9 @@ def test_order_page_and_3d_secure_redirect_use_the_public_url(
 def test_serve_with_several_workers_shares_metrics_through_a_folder_it_cleans_up(
     database_url: str, no_public_url: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # Set (empty), not deleted: monkeypatch then removes what `serve` puts there, so the folder's
+    # name does not leak into the next test of this process (its /metrics would look for it).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     seen: dict[str, Any] = {}
 
     def run(*args: Any, **kwargs: Any) -> None:

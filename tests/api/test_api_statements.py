@@ -18,7 +18,7 @@ from boxoffice.mail.models import Mail
 
 # (statements, transactions) per cycle, jobs included, by database. Before issue 16: 89 and 11 on PostgreSQL;
 # after its core side, 80 and 11.
-CEILING = {"postgresql": (57, 7), "sqlite": (58, 7)}
+CEILING = {"postgresql": (58, 7), "sqlite": (59, 7)}
 
 
 @dataclass

@@ -23,8 +23,9 @@ from boxoffice.errors import InvalidValue
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({}, LatePaymentPolicy.ASK),
-        (None, LatePaymentPolicy.ASK),
+        # Unset: paid while seats are left, else the organizer is asked (issue #13: the policies differ).
+        ({}, LatePaymentPolicy.ACCEPT_IF_QUOTA),
+        (None, LatePaymentPolicy.ACCEPT_IF_QUOTA),
         ({"late-payment-policy": "refund"}, LatePaymentPolicy.REFUND),
         ({"late-payment-policy": "accept-if-quota"}, LatePaymentPolicy.ACCEPT_IF_QUOTA),
         ({"late-payment-policy": "ask"}, LatePaymentPolicy.ASK),

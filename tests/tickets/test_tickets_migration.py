@@ -13,13 +13,13 @@ from boxoffice import db
 from conftest import _create_postgres_database, _drop_postgres_database
 
 ROWS = """
-INSERT INTO organizers (id, slug, name, created_at) VALUES (1, 'old', 'Old', '2026-01-01 00:00:00+00');
+INSERT INTO organizers (id, slug, name, created_at) VALUES (1, 'old', 'Old', '2026-01-01 00:00:00+00:00');
 INSERT INTO events (id, organizer_id, slug, name, currency, timezone, payment_providers, settings, created_at)
-  VALUES (1, 1, 'fair', 'Fair', 'EUR', 'UTC', '{}', '{}', '2026-01-01 00:00:00+00');
+  VALUES (1, 1, 'fair', 'Fair', 'EUR', 'UTC', '{}', '{}', '2026-01-01 00:00:00+00:00');
 INSERT INTO products (id, event_id, name, price, active, position) VALUES (1, 1, 'Regular', 49, true, 0);
 INSERT INTO orders (id, event_id, code, secret, email, status, total, expires_at, created_at, holds_quota, locale,
                     payment_total, refund_total, pending_sum, payment_state, has_open_refund)
-  VALUES (1, 1, 'AAAAA', 's', 'a@example.org', 'paid', 98, '2026-01-02 00:00:00+00', '2026-01-01 00:00:00+00',
+  VALUES (1, 1, 'AAAAA', 's', 'a@example.org', 'paid', 98, '2026-01-02 00:00:00+00:00', '2026-01-01 00:00:00+00:00',
           true, 'en', 98, 0, 0, 'paid', false);
 INSERT INTO order_positions (id, order_id, product_id, price, canceled) VALUES (1, 1, 1, 49, false), (2, 1, 1, 49, false);
 """

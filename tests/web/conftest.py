@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from background import run_jobs  # noqa: F401 - a fixture of the page tests
 from boxoffice.accounts import service as accounts_service
 from boxoffice.accounts.service import create_user
 from boxoffice.accounts.service import hash_password as _hash_password

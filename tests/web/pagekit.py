@@ -108,3 +108,24 @@ def statement_csv(*entries: Entry) -> bytes:
     return ("\r\n".join(rows) + "\r\n").encode("cp1252")
 
 
+
+
+def go_live(uow, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    """Take the test shop out of test mode (the sandbox off): its orders from now on are real ones,
+    which the dashboard counts."""
+    from boxoffice.catalogue.models import Event
+    from boxoffice.catalogue.service import update_event
+
+    with uow() as s:
+        event = s.get(Event, shop.event_id)
+        update_event(s, event, {"test_mode": False, "payment_providers": {"sandbox": {"enabled": False}}})
+
+
+def paid_by_hand(uow, order_id: int, actor: str = "user:admin@acme.example") -> None:  # type: ignore[no-untyped-def]
+    """The organizer records the order's money as received (manual payment, confirmed)."""
+    from boxoffice.payments import service as payments
+    from boxoffice.payments.checkout import begin_payment
+
+    with uow() as s:
+        payment = begin_payment(s, order_id, provider="manual", actor=actor)
+        payments.confirm_payment(s, payment.id, actor=actor)

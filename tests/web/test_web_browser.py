@@ -22,7 +22,7 @@ from boxoffice.payments import service as payments
 from boxoffice.payments.checkout import pay
 from components import chromium_path
 from fakes.servers import serve_asgi
-from web.pagekit import ADMIN, CARD_OK, Entry, statement_csv
+from web.pagekit import ADMIN, CARD_OK, Entry, go_live, paid_by_hand, statement_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -174,10 +174,15 @@ def test_a_partial_refund_from_the_order_detail_shows_in_the_balance(page, web_s
 
 
 def test_an_external_refund_accepted_leaves_the_order_as_chosen(page, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
-    order_id, code = paid_order(uow, web_shop, regular=1)
+    go_live(uow, web_shop)  # a real order: the dashboard's warnings leave test orders out
     with uow() as s:
-        payments.create_external_refund(s, order_id, amount=Decimal("49.00"), actor="provider:sandbox",
-                                        provider="sandbox", comment="dispute lost")
+        order = orders.place_order(s, web_shop.event_id, email="maria@example.org",
+                                   items=[LineItem(web_shop.regular_id, 1)], actor="buyer")
+        order_id, code = order.id, order.code
+    paid_by_hand(uow, order_id)
+    with uow() as s:
+        payments.create_external_refund(s, order_id, amount=Decimal("49.00"), actor="provider:manual",
+                                        provider="manual", comment="dispute lost")
     log_in(page)
     expect(page.locator('[data-warning="open-refunds"] .count')).to_have_text("1")
     page.locator('[data-warning="open-refunds"] a').click()

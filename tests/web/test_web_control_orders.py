@@ -9,7 +9,7 @@ from boxoffice.orders.service import LineItem
 from boxoffice.payments import service as payments
 from boxoffice.payments.checkout import begin_payment, pay
 from boxoffice.providers.banktransfer.importing import run_import, start_import
-from web.pagekit import CARD_OK, Entry, statement_csv, text_of
+from web.pagekit import CARD_OK, Entry, go_live, paid_by_hand, statement_csv, text_of
 
 ACTOR = "user:admin@acme.example"
 
@@ -34,11 +34,15 @@ def _record(uow, order_id: int, amount: str) -> None:  # type: ignore[no-untyped
 
 
 def test_the_dashboard_counts_what_needs_attention_and_links_to_it(pages, web_shop, uow) -> None:  # type: ignore[no-untyped-def]
-    overpaid_id, _ = _paid(uow, web_shop)
+    # The dashboard leaves test-mode orders out (issue #13): these are real orders of a live event.
+    go_live(uow, web_shop)
+    overpaid_id, _ = _order(uow, web_shop)
+    paid_by_hand(uow, overpaid_id)
     _record(uow, overpaid_id, "10.00")
-    refunded_id, _ = _paid(uow, web_shop)
+    refunded_id, _ = _order(uow, web_shop)
+    paid_by_hand(uow, refunded_id)
     with uow() as s:
-        payments.create_external_refund(s, refunded_id, amount=Decimal("49.00"), actor="provider:sandbox", provider="sandbox")
+        payments.create_external_refund(s, refunded_id, amount=Decimal("49.00"), actor="provider:manual", provider="manual")
         bank_import = start_import(s, web_shop.event_id, filename="s.csv", actor=ACTOR, background=False,
                                    content=statement_csv(Entry("12.00", "no reference here")))
     run_import(bank_import.id)
@@ -49,7 +53,7 @@ def test_the_dashboard_counts_what_needs_attention_and_links_to_it(pages, web_sh
     assert "1 Unmatched bank transfers" in shown and "0 Stuck payments and refunds" in shown
     assert 'href="/control/acme/conf/orders/?payment_state=overpaid"' in page.text
     assert '<svg role="img" aria-label="' in page.text and 'class="pygal-chart"' in page.text
-    # The chart's label sums it up for screen readers: two card payments and the extra 10.00.
+    # The chart's label sums it up for screen readers: two payments and the extra 10.00.
     assert "Orders placed: 98.00 EUR; Payments received: 108.00 EUR; Refunds done: 0.00 EUR" in page.text
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.accounts.models import ROLES, ApiToken, Membership, SystemSetting, User, UserSession
+from boxoffice.activity import service as activity
 from boxoffice.catalogue.models import Organizer
 from boxoffice.catalogue.service import get_or_create_organizer, organizer_by_slug
 from boxoffice.config import get_settings
@@ -37,19 +38,10 @@ def create_user(
 ) -> tuple[User, Organizer, bool]:
     """Create a team member (and the organizer if new). Returns the user, the organizer, and whether
     the user was new; an existing user with that e-mail joins the team with the given role."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise InvalidValue(f"'{email}' is not an e-mail address.", pointer="/data/attributes/email")
-    if role not in ROLES:
-        raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
+    email = _member_email(email, role)
     _check_password(password, "/data/attributes/password")
     organizer = get_or_create_organizer(session, organizer_slug)
-    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    created = user is None
-    if user is None:
-        user = User(email=email, password_hash=hash_password(password))
-        session.add(user)
-        session.flush()
+    user, created = _user(session, email, password)
     membership = session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.organizer_id == organizer.id)
     ).scalar_one_or_none()
@@ -124,14 +116,40 @@ def prune_sessions(session: Session) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _member_email(email: str, role: str) -> str:
+    """The e-mail address, normalized, of a would-be member with ``role`` (both checked)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidValue(f"'{email}' is not an e-mail address.", pointer="/data/attributes/email")
+    if role not in ROLES:
+        raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
+    return email
+
+
+def _user(session: Session, email: str, password: str | None) -> tuple[User, bool]:
+    """The user with ``email``, or a new one with ``password`` (checked only then); and whether new."""
+    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is not None:
+        return user, False
+    _check_password(password or "", "/data/attributes/password")
+    user = User(email=email, password_hash=hash_password(password or ""))
+    session.add(user)
+    session.flush()
+    return user, True
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, *, organizer_slug: str, name: str, role: str = "admin") -> str:
+def create_api_token(
+    session: Session, *, organizer_slug: str, name: str, role: str = "admin", actor: str = "system"
+) -> str:
     """Create an API token of an existing organizer and return it; only its hash is kept."""
     if role not in ROLES:
         raise InvalidValue(f"The role is one of {', '.join(ROLES)}.", pointer="/data/attributes/role")
+    if not name.strip() or len(name) > 200:
+        raise InvalidValue("A token's name has 1 to 200 characters.", pointer="/data/attributes/name")
     # Never created here: a mistyped slug must not quietly become a new organizer.
     organizer = organizer_by_slug(session, organizer_slug)
     if session.execute(
@@ -141,9 +159,75 @@ def create_api_token(session: Session, *, organizer_slug: str, name: str, role: 
     ).first():
         raise Conflict(f"Organizer '{organizer_slug}' already has a token named '{name}'.", code="token-exists")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(organizer_id=organizer.id, name=name, token_hash=hash_token(token), role=role))
+    row = ApiToken(organizer_id=organizer.id, name=name, token_hash=hash_token(token), role=role)
+    session.add(row)
+    session.flush()
+    activity.record(
+        session, organizer_id=organizer.id, actor=actor, action="token.created", subject=f"token:{row.id}",
+        after={"name": name, "role": role},
+    )
+    return token
+
+
+def revoke_api_token(session: Session, organizer: Organizer, token_id: int, *, actor: str) -> ApiToken:
+    """Revoke one of ``organizer``'s tokens: it stops working at once (404 for another organizer's)."""
+    token = session.execute(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.organizer_id == organizer.id)
+    ).scalar_one_or_none()
+    if token is None:
+        raise NotFound(f"Token {token_id} does not exist.", parameter="token")
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        activity.record(
+            session, organizer_id=organizer.id, actor=actor, action="token.revoked", subject=f"token:{token.id}",
+            before={"name": token.name, "revoked": False}, after={"name": token.name, "revoked": True},
+        )
     session.flush()
     return token
+
+
+def add_member(
+    session: Session, organizer: Organizer, *, email: str, role: str, password: str | None, actor: str
+) -> Membership:
+    """Add a user to ``organizer``'s team with ``role``. An unknown e-mail becomes a new user, who
+    needs the first password (at least 8 characters); a member already in the team is a 409."""
+    email = _member_email(email, role)
+    user, created = _user(session, email, password)
+    if not created and session.execute(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.organizer_id == organizer.id)
+    ).first():
+        raise Conflict(f"{email} is already in the team.", pointer="/data/attributes/email", code="member-exists")
+    membership = Membership(user_id=user.id, organizer_id=organizer.id, role=role)
+    session.add(membership)
+    session.flush()
+    activity.record(
+        session, organizer_id=organizer.id, actor=actor, action="member.added", subject=f"user:{user.id}",
+        after={"email": email, "role": role},
+    )
+    return membership
+
+
+def remove_membership(session: Session, organizer: Organizer, membership_id: int, *, actor: str) -> str:
+    """Remove a member from the team by membership (the control panel's list), in the activity log;
+    the last admin stays. Their logins end at once (:func:`remove_member`)."""
+    membership = session.execute(
+        select(Membership).where(Membership.id == membership_id, Membership.organizer_id == organizer.id)
+    ).scalar_one_or_none()
+    if membership is None:
+        raise NotFound(f"Team member {membership_id} does not exist.", parameter="member")
+    if membership.role == "admin":
+        admins = session.execute(
+            select(Membership.id).where(Membership.organizer_id == organizer.id, Membership.role == "admin")
+        ).all()
+        if len(admins) <= 1:
+            raise Conflict("The last admin of a team cannot be removed.", code="last-admin")
+    email, role, user_id = membership.user.email, membership.role, membership.user_id
+    activity.record(
+        session, organizer_id=organizer.id, actor=actor, action="member.removed", subject=f"user:{user_id}",
+        before={"email": email, "role": role},
+    )
+    remove_member(session, email=email, organizer_slug=organizer.slug)
+    return email
 
 
 _secret_cache: dict[str, str] = {}

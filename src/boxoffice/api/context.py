@@ -33,7 +33,7 @@ from starlette.responses import Response
 from boxoffice.accounts.auth import ANONYMOUS, BUYER, Principal, parse_authorization, resolve
 from boxoffice.accounts.service import hash_token
 from boxoffice.api import idempotency, rules
-from boxoffice.db import unit_of_work
+from boxoffice.db import read_only, unit_of_work
 from boxoffice.errors import DomainError
 from boxoffice.kit.openapi import OPTIONAL_SCHEME
 from boxoffice.kit.responses import domain_error_response
@@ -113,6 +113,14 @@ class Call:
                 self._open_key = None
             raise
         self._open_key = None if tx.completed else tx.key_id
+
+    @contextmanager
+    def look(self) -> Iterator[Session]:
+        """A read-only session for a look before the first unit of work (a refusal that needs no
+        transaction). The caller is resolved first, so a bad token is still 401 before anything."""
+        with read_only() as session:
+            resolve(session, self.token)
+            yield session
 
     def _scope(self, principal: Principal) -> str:
         if principal.kind == "user":

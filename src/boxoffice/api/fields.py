@@ -84,7 +84,7 @@ def whole_numbers(*fields: str) -> Any:
     return field_validator(*fields, mode="before")(_number)
 
 
-def money(value: Decimal, currency: str, *, pointer: str, allow_zero: bool = True) -> Decimal:
+def money(value: Decimal | str, currency: str, *, pointer: str, allow_zero: bool = True) -> Decimal:
     """An amount from a document: exact in ``currency``, not negative, and below :data:`MAX_AMOUNT`."""
     amount = parse_amount(value, currency, pointer=pointer, allow_zero=allow_zero)
     if amount >= MAX_AMOUNT:

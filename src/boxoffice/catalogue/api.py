@@ -150,8 +150,13 @@ def create_event(payload: EventCreateRequest, call: Writer) -> Response:
             timezone=rules.check_timezone(attrs.timezone),
             payment_providers=validate_payment_providers(attrs.payment_providers, currency=attrs.currency),
             settings=rules.merge_settings({}, attrs.settings, attrs.currency),
+            live=attrs.live,
+            test_mode=attrs.test_mode,
+            actor=tx.actor,
         )
-        service.update_event(tx.session, event, {"date_from": attrs.date_from, "date_to": attrs.date_to})
+        details = {"date_from": attrs.date_from, "date_to": attrs.date_to, "location": attrs.location,
+                   "description": attrs.description}
+        service.update_event(tx.session, event, details, actor=tx.actor)
         headers = {"Location": f"/v1/events/{event.id}"}
         return tx.respond(JSONAPIResponse(document(event_resource(event)), status_code=201, headers=headers))
 
@@ -172,7 +177,7 @@ def update_event(event_id: ResourceId, payload: EventUpdateRequest, call: Writer
     check_id(payload.data.id, event_id)
     changes = changes_of(payload.data.attributes, nullable={"date_from", "date_to"})
     with call.unit() as tx:
-        event = service.update_event(tx.session, access.event(tx, event_id, admin=True), changes)
+        event = service.update_event(tx.session, access.event(tx, event_id, admin=True), changes, actor=tx.actor)
         return tx.respond(JSONAPIResponse(document(event_resource(event))))
 
 
@@ -215,8 +220,13 @@ def create_product(payload: ProductCreateRequest, call: Writer) -> Response:
         event = access.event(tx, event_id, admin=True, pointer=pointer)
         quotas = _quotas_of(tx, event, data.relationships.quotas)
         price = money(attrs.price, event.currency, pointer="/data/attributes/price")
-        product = service.create_product(tx.session, event, name=attrs.name, price=price, quotas=quotas)
-        service.update_product(tx.session, product, event, {"active": attrs.active, "position": attrs.position})
+        details = attrs.model_dump(
+            include={"active", "position", "description", "available_from", "available_until", "max_per_order"},
+            by_alias=False,
+        )
+        product = service.create_product(
+            tx.session, event, name=attrs.name, price=price, quotas=quotas, details=details, actor=tx.actor
+        )
         headers = {"Location": f"/v1/products/{product.id}"}
         return tx.respond(JSONAPIResponse(document(product_resource(product, event)), status_code=201, headers=headers))
 
@@ -231,14 +241,16 @@ def get_product(product_id: ResourceId, call: Reader, query: Annotated[Query, De
 @router.patch("/v1/products/{product_id}", response_model=ProductDocument, responses=ACTION_ERRORS)
 def update_product(product_id: ResourceId, payload: ProductUpdateRequest, call: Writer) -> Response:
     check_id(payload.data.id, product_id)
-    changes = changes_of(payload.data.attributes)
+    changes = changes_of(
+        payload.data.attributes, nullable={"available_from", "available_until", "max_per_order", "description"}
+    )
     with call.unit() as tx:
         product, event = access.product(tx, product_id, admin=True)
         if "price" in changes:
             changes["price"] = money(changes["price"], event.currency, pointer="/data/attributes/price")
         if "quotas" in payload.data.relationships.model_fields_set:
             changes["quotas"] = _quotas_of(tx, event, payload.data.relationships.quotas)
-        product = service.update_product(tx.session, product, event, changes)
+        product = service.update_product(tx.session, product, event, changes, actor=tx.actor)
         return tx.respond(JSONAPIResponse(document(product_resource(product, event))))
 
 
@@ -253,7 +265,9 @@ def create_quota(payload: QuotaCreateRequest, call: Writer) -> Response:
     event_id = related_id(data.relationships.event.data.id, "Event", pointer)
     with call.unit() as tx:
         event = access.event(tx, event_id, admin=True, pointer=pointer)
-        quota = service.create_quota(tx.session, event, name=data.attributes.name, size=data.attributes.size)
+        quota = service.create_quota(
+            tx.session, event, name=data.attributes.name, size=data.attributes.size, actor=tx.actor
+        )
         headers = {"Location": f"/v1/quotas/{quota.id}"}
         return tx.respond(JSONAPIResponse(document(quota_resource(quota)), status_code=201, headers=headers))
 
@@ -270,6 +284,6 @@ def update_quota(quota_id: ResourceId, payload: QuotaUpdateRequest, call: Writer
     check_id(payload.data.id, quota_id)
     changes = changes_of(payload.data.attributes, nullable={"size"})
     with call.unit() as tx:
-        quota, _ = access.quota(tx, quota_id, admin=True)
-        quota = service.update_quota(tx.session, quota, changes)
+        quota, event = access.quota(tx, quota_id, admin=True)
+        quota = service.change_quota(tx.session, quota, event, changes, actor=tx.actor)
         return tx.respond(JSONAPIResponse(document(quota_resource(quota))))

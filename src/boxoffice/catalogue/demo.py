@@ -42,8 +42,12 @@ def seed_demo(session: Session) -> Event:
             currency="EUR",
             timezone="Europe/Berlin",
             payment_providers=DEMO_PROVIDERS,
+            live=True,
+            test_mode=True,
         )
     else:
+        # Live and in test mode, as the contract seeds it: the demo's sandbox takes test money only.
+        event.live, event.test_mode = True, True
         event.payment_providers = {**DEMO_PROVIDERS, **(event.payment_providers or {})}
     quota = session.execute(
         select(Quota).where(Quota.event_id == event.id, Quota.name == "Tickets")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.db import Amount, Base, UTCDateTime
@@ -41,6 +41,12 @@ class Event(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     date_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     date_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    location: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The shop sells only while live; a new event is a draft (not live). In test mode its orders are
+    # test orders (left out of the figures) and the sandbox provider may take their "money".
+    live: Mapped[bool] = mapped_column(default=False)
+    test_mode: Mapped[bool] = mapped_column(default=False)
     # provider id -> settings, validated by the provider's settings model on save.
     payment_providers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # event-wide policies (expiry, late payments, cancellation…), validated by catalogue.rules.
@@ -59,6 +65,11 @@ class Product(Base):
     price: Mapped[Decimal] = mapped_column(Amount)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The sale window (None: open on that side) and the most of this product one order may hold.
+    available_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_per_order: Mapped[int | None] = mapped_column(Integer)
 
     quotas: Mapped[list[Quota]] = relationship(secondary=product_quotas, back_populates="products")
 

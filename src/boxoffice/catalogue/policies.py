@@ -17,11 +17,12 @@ from boxoffice.errors import InvalidValue
 
 
 class LatePaymentPolicy(StrEnum):
-    """What to do with a late payment when the expired order's quota is gone.
+    """What to do with money that arrives for an expired order.
 
-    A late payment is always accepted (the order paid) while the quota is still there; only the
-    case of a gone quota differs: ``ask`` and ``accept-if-quota`` keep the payment confirmed and
-    the order expired and ask the organizer to decide; ``refund`` gives the money back at once.
+    ``ask``: nothing by itself — the payment is confirmed, the order stays expired, and the
+    organizer accepts it (even over-booking on purpose) or refunds it from the order page.
+    ``accept-if-quota`` (the default): the order is paid while its seats are still there, else
+    the organizer is asked. ``refund``: paid while its seats are there, else the money goes back at once.
     """
 
     ASK = "ask"
@@ -34,8 +35,9 @@ MAX_REMINDER_HOURS = 24 * 14
 
 
 def late_payment_policy(settings: Mapping[str, Any] | None) -> LatePaymentPolicy:
-    """The event's policy; anything unknown reads as ``ask``, which never moves money by itself."""
-    raw = (settings or {}).get("late-payment-policy")
+    """The event's policy: ``accept-if-quota`` when unset; anything unknown reads as ``ask``, which
+    never moves money or seats by itself."""
+    raw = (settings or {}).get("late-payment-policy", LatePaymentPolicy.ACCEPT_IF_QUOTA.value)
     try:
         return LatePaymentPolicy(str(raw))
     except ValueError:

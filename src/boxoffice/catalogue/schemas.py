@@ -26,6 +26,11 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="L
 TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
 QuotaSize = Annotated[int | None, Field(ge=0, le=10_000_000, description="null: unlimited.")]
 Position = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+Location = Annotated[str, Field(max_length=500)]
+Description = Annotated[str, Field(max_length=20_000)]
+MaxPerOrder = Annotated[int | None, Field(ge=1, le=100, description="null: no limit but the order's own.")]
+_LIVE = "The shop sells only while the event is live; a new event is a draft."
+_TEST = "Orders placed in test mode are test orders; the sandbox provider works only in test mode."
 _PROVIDERS = (
     "Provider id → settings (enabled, fee-abs, fee-percent and the provider's own). Providers left out "
     "keep their settings; secrets left out are kept and never shown."
@@ -42,6 +47,10 @@ class EventCreateAttributes(Attributes):
     timezone: TimeZone = "UTC"
     date_from: Timestamp | None = None
     date_to: Timestamp | None = None
+    location: Location = ""
+    description: Description = ""
+    live: StrictBool = Field(default=False, description=_LIVE)
+    test_mode: StrictBool = Field(default=False, description=_TEST)
     payment_providers: dict[str, Any] = Field(default_factory=dict, description=_PROVIDERS)
     settings: dict[str, Any] = Field(default_factory=dict, description=_SETTINGS)
 
@@ -67,6 +76,10 @@ class EventUpdateAttributes(Attributes):
     timezone: TimeZone | None = None
     date_from: Timestamp | None = None
     date_to: Timestamp | None = None
+    location: Location | None = None
+    description: Description | None = None
+    live: StrictBool | None = Field(default=None, description=_LIVE)
+    test_mode: StrictBool | None = Field(default=None, description=_TEST)
     payment_providers: dict[str, Any] | None = Field(default=None, description=_PROVIDERS)
     settings: dict[str, Any] | None = Field(default=None, description=_SETTINGS)
 
@@ -89,8 +102,12 @@ class ProductCreateAttributes(Attributes):
     price: DecimalString
     active: StrictBool = True
     position: Position = 0
+    description: Description = ""
+    available_from: Timestamp | None = None
+    available_until: Timestamp | None = None
+    max_per_order: MaxPerOrder = None
 
-    _whole = whole_numbers("position")
+    _whole = whole_numbers("position", "max_per_order")
 
 
 class ProductCreateRelationships(Relationships):
@@ -113,8 +130,12 @@ class ProductUpdateAttributes(Attributes):
     price: DecimalString | None = None
     active: StrictBool | None = None
     position: Position | None = None
+    description: Description | None = None
+    available_from: Timestamp | None = None
+    available_until: Timestamp | None = None
+    max_per_order: MaxPerOrder = None
 
-    _whole = whole_numbers("position")
+    _whole = whole_numbers("position", "max_per_order")
 
 
 class ProductUpdateRelationships(Relationships):
@@ -189,6 +210,10 @@ class EventAttributes(Attributes):
     timezone: str
     date_from: datetime | None
     date_to: datetime | None
+    location: str
+    description: str
+    live: bool
+    test_mode: bool
     payment_providers: dict[str, Any] = Field(description="Every installed provider's settings, secrets left out.")
     settings: dict[str, Any]
     created_at: datetime
@@ -199,6 +224,10 @@ class ProductAttributes(Attributes):
     price: DecimalString
     active: bool
     position: int
+    description: str
+    available_from: datetime | None
+    available_until: datetime | None
+    max_per_order: int | None
 
 
 class QuotaAttributes(Attributes):

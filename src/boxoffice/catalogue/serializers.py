@@ -24,6 +24,10 @@ EVENT_FIELDS = frozenset(
         "timezone",
         "date-from",
         "date-to",
+        "location",
+        "description",
+        "live",
+        "test-mode",
         "payment-providers",
         "settings",
         "created-at",
@@ -32,7 +36,20 @@ EVENT_FIELDS = frozenset(
         "quotas",
     }
 )
-PRODUCT_FIELDS = frozenset({"name", "price", "active", "position", "event", "quotas"})
+PRODUCT_FIELDS = frozenset(
+    {
+        "name",
+        "price",
+        "active",
+        "position",
+        "description",
+        "available-from",
+        "available-until",
+        "max-per-order",
+        "event",
+        "quotas",
+    }
+)
 QUOTA_FIELDS = frozenset({"name", "size", "used", "available", "event", "products"})
 
 
@@ -59,6 +76,10 @@ def event_resource(event: Event, fields: Fields = None) -> ResourceObject:
             "timezone": event.timezone,
             "date_from": event.date_from,
             "date_to": event.date_to,
+            "location": event.location,
+            "description": event.description,
+            "live": event.live,
+            "test_mode": event.test_mode,
             "payment_providers": public_payment_providers(event.payment_providers or {}),
             "settings": event.settings or {},
             "created_at": event.created_at,
@@ -83,6 +104,10 @@ def product_resource(product: Product, event: Event, fields: Fields = None) -> R
             "price": format_amount(product.price, event.currency),
             "active": product.active,
             "position": product.position,
+            "description": product.description,
+            "available_from": product.available_from,
+            "available_until": product.available_until,
+            "max_per_order": product.max_per_order,
         },
         {
             "event": rel_to_one("events", product.event_id, f"/v1/events/{product.event_id}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from babel.core import get_global
+from babel.numbers import get_currency_name
 
 # ISO 4217 minor units where they are not 2. Not CLDR's display digits, which Babel also knows:
 # those round HUF, COP or IQD to whole units for display, while ISO (and banks, and Stripe) keep them.
@@ -41,3 +42,9 @@ def currency_codes() -> frozenset[str]:
 def is_currency_code(code: str) -> bool:
     """True for the code of a currency in use (``EUR``, ``JPY``); false for ``XXX``, ``ABC``, ``eur``."""
     return code in currency_codes()
+
+
+@cache
+def currency_names() -> dict[str, str]:
+    """The currencies in use (:func:`currency_codes`), code → English name, for choosing one in a form."""
+    return {code: get_currency_name(code, locale="en") for code in sorted(currency_codes())}

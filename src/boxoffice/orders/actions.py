@@ -22,6 +22,8 @@ class Action(StrEnum):
     ORDER_PAYMENT_METHOD = "order.payment-method"
     ORDER_SHREDDED = "order.shredded"
     ORDER_ATTENDEES_CHANGED = "order.attendees-changed"
+    ORDER_OVERBOOKED = "order.overbooked"
+    ORDER_LATE_PAYMENT_HELD = "order.late-payment-held"
     PAYMENT_CREATED = "payment.created"
     PAYMENT_SENT = "payment.sent"
     PAYMENT_PENDING = "payment.pending"

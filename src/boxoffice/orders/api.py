@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +21,7 @@ from boxoffice.api.context import OpenWriter, Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
+from boxoffice.catalogue.repository import short_quota
 from boxoffice.catalogue.serializers import EVENT_FIELDS
 from boxoffice.config import get_settings
 from boxoffice.errors import InvalidValue, NotFound
@@ -105,15 +106,38 @@ def order_response(tx: Tx, order: Order, query: Query, *, status_code: int = 200
 # -- placing and reading ---------------------------------------------------------------------------
 
 
-def _check_payment_mode(tx: Tx, event: Event, mode: str) -> None:
-    """A buyer picks one of the event's enabled providers (or ``free``, for an order with nothing to pay)."""
+def _checked_event(session: Session, event_id: int, mode: str) -> Event:
+    """The event the order is for (404), if ``mode`` is one of its enabled providers (or ``free``,
+    for an order with nothing to pay)."""
+    # With its organizer: the buyer's order page link names it.
+    event = session.get(Event, event_id, options=[joinedload(Event.organizer)])
+    if event is None:
+        raise NotFound(f"Event {event_id} does not exist.", pointer="/data/relationships/event/data/id")
     if mode == IMPLICIT:
-        return
-    plugin = provider_for(event, mode, tx.session, pointer=MODE_POINTER)
+        return event
+    plugin = provider_for(event, mode, session, pointer=MODE_POINTER)
     if not (plugin.settings.enabled and plugin.public):
         raise InvalidValue(
             f"'{mode}' is not a payment method of this event.", pointer=MODE_POINTER, code="provider-not-enabled"
         )
+    return event
+
+
+def _refuse_if_sold_out(session: Session, event: Event, items: list[orders.LineItem]) -> None:
+    """409 for a buyer whose tickets no longer fit, before the order writes anything: in a rush the
+    sold-out answers are most of the traffic, and each would otherwise insert an order, wait for the
+    quota row behind the buyers still being served, and roll back. Quantities the order refuses
+    anyway (below one, too many) are left to it, so its answer stays the same."""
+    quantities: dict[int, int] = {}
+    for item in items:
+        if item.quantity < 1:
+            return
+        quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
+    if not quantities or sum(quantities.values()) > orders.MAX_POSITIONS:
+        return
+    refusal = short_quota(session, event.id, quantities)
+    if refusal is not None:
+        raise refusal
 
 
 @router.post(
@@ -130,19 +154,24 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
     data = payload.data
     no_client_id(data.id)
     attrs = data.attributes
-    event_pointer = "/data/relationships/event/data/id"
-    event_id = related_id(data.relationships.event.data.id, "Event", event_pointer)
+    event_id = related_id(data.relationships.event.data.id, "Event", "/data/relationships/event/data/id")
     items = []
     for index, position in enumerate(attrs.positions):
         pointer = f"/data/attributes/positions/{index}/product"
         product_id = related_id(position.product, "Product", pointer)
         items.append(orders.LineItem(product_id, position.quantity))
+    looked: Event | None = None
+    # A retry with an Idempotency-Key must get its first answer, whatever is left now: it goes
+    # straight to the unit of work, which claims the key first (the order itself still refuses).
+    if call.keyed is None:
+        with call.look() as session:
+            looked = _checked_event(session, event_id, attrs.payment_mode)
+            _refuse_if_sold_out(session, looked, items)
     with call.unit() as tx:
-        # With its organizer: the buyer's order page link names it.
-        event = tx.session.get(Event, event_id, options=[joinedload(Event.organizer)])
-        if event is None:
-            raise NotFound(f"Event {event_id} does not exist.", pointer=event_pointer)
-        _check_payment_mode(tx, event, attrs.payment_mode)
+        if looked is None:
+            event = _checked_event(tx.session, event_id, attrs.payment_mode)
+        else:  # as just read: no second SELECT
+            event = tx.session.merge(looked, load=False)
         order = orders.place_order(
             tx.session,
             event.id,

@@ -13,14 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.catalogue.models import Event
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, NotFound
 from boxoffice.jobs import service as jobs
 from boxoffice.jobs.models import Job
-from boxoffice.orders.cancellation import FeeRule, cancel_and_write_refunds, execute_refunds
+from boxoffice.orders.cancellation import FeeRule, cancel_and_write_refunds, execute_refunds, fee_of
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.outbox.service import enqueue
 from boxoffice.outbox.tasks import task
@@ -62,6 +62,22 @@ def start_event_cancellation(
     )
     enqueue(session, "orders.cancel_event", {"job_id": job.id}, dedupe_key=f"job:{job.id}")
     return job
+
+
+def preview_event_cancellation(
+    session: Session, event_id: int, *, fee_rule: FeeRule = FeeRule(), refund: bool = True
+) -> tuple[int, Decimal]:
+    """How many orders a cancellation of the event cancels and how much money it gives back."""
+    ids = _orders_to_cancel(session, {"event_id": event_id})
+    back = Decimal(0)
+    for start in range(0, len(ids), BATCH):
+        orders = session.scalars(
+            select(Order).where(Order.id.in_(ids[start : start + BATCH])).options(selectinload(Order.fees))
+        )
+        for order in orders:
+            paid = order.payment_total - order.refund_total
+            back += max(paid - fee_of(order, fee_rule), Decimal(0)) if refund else Decimal(0)
+    return len(ids), back
 
 
 def _orders_to_cancel(

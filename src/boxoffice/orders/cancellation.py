@@ -58,6 +58,20 @@ class CancellationResult:
     refund_ids: list[int] = field(default_factory=list)
 
 
+def fee_of(order: Order, fee_rule: FeeRule) -> Decimal:
+    """What the organizer keeps of ``order`` when it is canceled under ``fee_rule``."""
+    try:
+        return cancellation_fee(
+            order.total,
+            absolute=normalize(fee_rule.absolute, order.currency),
+            percent=fee_rule.percent,
+            kept_fees=_kept_payment_fees(order),
+            currency=order.currency,
+        )
+    except InvalidValue as exc:
+        raise InvalidValue(exc.detail, pointer="/data/attributes/cancellation-fee") from exc
+
+
 def _kept_payment_fees(order: Order) -> Decimal:
     settings = order.event.settings or {}
     if settings.get("payment-fee-refundable", True):
@@ -79,16 +93,7 @@ def cancel_and_write_refunds(
     order = lock_order(session, order_id)
     if order.status == "canceled":
         raise Conflict(f"Order {order.code} is already canceled.", code="order-canceled")
-    try:
-        fee = cancellation_fee(
-            order.total,
-            absolute=normalize(fee_rule.absolute, order.currency),
-            percent=fee_rule.percent,
-            kept_fees=_kept_payment_fees(order),
-            currency=order.currency,
-        )
-    except InvalidValue as exc:
-        raise InvalidValue(exc.detail, pointer="/data/attributes/cancellation-fee") from exc
+    fee = fee_of(order, fee_rule)
     order = cancel_order(session, order_id, actor=actor, cancellation_fee=fee, comment=comment)
     result = CancellationResult(order.id, fee)
     owed_back = -order.pending_sum

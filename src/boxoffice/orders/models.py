@@ -43,6 +43,8 @@ class Order(Base):
         Index("ix_orders_event_payment_state_created", "event_id", "payment_state", "created_at"),
         Index("ix_orders_event_open_refund", "event_id", "has_open_refund"),
         Index("ix_orders_event_created", "event_id", "created_at"),
+        # Migration 0009: whether an event has test-mode orders, which its figures leave out.
+        Index("ix_orders_event_test_mode", "event_id", "test_mode"),
         Index("ix_orders_code_pattern", "code", postgresql_ops={"code": "varchar_pattern_ops"}).ddl_if(
             dialect="postgresql"
         ),
@@ -64,6 +66,8 @@ class Order(Base):
     # Whether the positions currently hold seats in their quotas (pending/paid: yes; expired/canceled: no).
     holds_quota: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # Placed while the event was in test mode: fixed for good, left out of figures and totals.
+    test_mode: Mapped[bool] = mapped_column(default=False)
 
     payment_total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)
     refund_total: Mapped[Decimal] = mapped_column(Amount, default=ZERO)

@@ -8,8 +8,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.catalogue.models import Product, Quota, product_quotas
+from boxoffice.catalogue.repository import sold_out
 from boxoffice.db import lock_row
-from boxoffice.errors import NotFound, QuotaExceeded
+from boxoffice.errors import NotFound
 from boxoffice.orders.models import Order
 
 
@@ -57,8 +58,18 @@ def reserve_seats(session: Session, demand: Mapping[int, int]) -> None:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             quota = session.get(Quota, quota_id)
-            name = quota.name if quota else str(quota_id)
-            raise QuotaExceeded(f"Not enough tickets left in '{name}'.", meta={"quota": str(quota_id)})
+            raise sold_out(quota_id, quota.name if quota else str(quota_id))
+
+
+def overbook_seats(session: Session, demand: Mapping[int, int]) -> None:
+    """Take seats whether or not the quotas have them left: the organizer over-books on purpose."""
+    for quota_id in sorted(demand):
+        session.execute(
+            update(Quota)
+            .where(Quota.id == quota_id)
+            .values(used=Quota.used + demand[quota_id])
+            .execution_options(synchronize_session=False)
+        )
 
 
 def release_seats(session: Session, demand: Mapping[int, int]) -> None:

@@ -150,6 +150,7 @@ class OrderAttributes(Attributes):
     paid_at: datetime | None
     canceled_at: datetime | None
     locale: str
+    test_mode: bool = Field(description="Placed while the event was in test mode (fixed for good).")
 
 
 class PositionAttributes(Attributes):

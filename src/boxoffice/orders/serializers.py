@@ -42,6 +42,7 @@ ORDER_ATTRIBUTES = frozenset(
         "paid-at",
         "canceled-at",
         "locale",
+        "test-mode",
     }
 )
 ORDER_FIELDS = ORDER_ATTRIBUTES | {"event", "positions", "payments", "refunds", "audit-entries"}
@@ -86,6 +87,7 @@ def order_resource(order: Order, fields: Fields = None, linkage: Collection[str]
             "paid_at": order.paid_at,
             "canceled_at": order.canceled_at,
             "locale": order.locale,
+            "test_mode": order.test_mode,
         },
         relationships,
         links={"self": base},

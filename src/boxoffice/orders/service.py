@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boxoffice.catalogue import rules as catalogue_rules
 from boxoffice.catalogue.models import Event
 from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
@@ -78,6 +79,8 @@ def place_order(
     event = session.get(Event, event_id)
     if event is None:
         raise NotFound(f"Event {event_id} does not exist.", pointer="/data/relationships/event")
+    if not event.live:
+        raise Conflict(f"{event.name} is not on sale.", pointer="/data/relationships/event", code="event-not-live")
     if not items:
         raise InvalidValue("An order needs at least one ticket.", pointer="/data/attributes/positions")
     quantity = 0
@@ -89,6 +92,8 @@ def place_order(
         raise InvalidValue(f"At most {MAX_POSITIONS} tickets fit in one order.", pointer="/data/attributes/positions")
     product_ids = sorted({i.product_id for i in items})
     products = products_of_event(session, event.id, product_ids)
+    placed_at = now()
+    per_product: dict[int, int] = {}
     for index, item in enumerate(items):
         product = products.get(item.product_id)
         if product is None or not product.active:
@@ -97,11 +102,23 @@ def place_order(
                 pointer=f"/data/attributes/positions/{index}/product",
                 code="unknown-product",
             )
+        refusal = catalogue_rules.sale_refusal(
+            name=product.name, available_from=product.available_from, available_until=product.available_until,
+            moment=placed_at,
+        )
+        if refusal:
+            raise InvalidValue(refusal, pointer=f"/data/attributes/positions/{index}/product", code="not-on-sale")
+        per_product[product.id] = per_product.get(product.id, 0) + item.quantity
+        if product.max_per_order is not None and per_product[product.id] > product.max_per_order:
+            raise InvalidValue(
+                f"At most {product.max_per_order} of {product.name} fit in one order.",
+                pointer=f"/data/attributes/positions/{index}/quantity",
+                code="too-many",
+            )
 
     quotas = quota_ids_by_product(session, product_ids)
     demand = quota_demand((item.product_id, quotas[item.product_id]) for item in items for _ in range(item.quantity))
 
-    placed_at = now()
     order = Order(
         event_id=event.id,
         code=_unique_code(session, event.id),
@@ -113,6 +130,7 @@ def place_order(
         created_at=placed_at,
         holds_quota=True,
         locale=locale,
+        test_mode=event.test_mode,
     )
     order.event = event
     for item in items:
@@ -209,6 +227,19 @@ def extend_order(session: Session, order_id: int, *, actor: str, expires_at: dat
     return order
 
 
+def accept_late_payment(session: Session, order_id: int, *, actor: str, overbook: bool = False) -> Order:
+    """The organizer accepts money that came after the order expired: the order is paid and takes its
+    seats again — beyond the quota with ``overbook``, on purpose and in the audit log."""
+    order = lock_order(session, order_id)
+    if order.status != OrderStatus.EXPIRED:
+        raise Conflict(f"Order {order.code} is {order.status}; only an expired order is paid late.", code="order-not-expired")
+    if order.pending_sum > 0:
+        raise Conflict(f"Order {order.code} is not paid in full; nothing late to accept.", code="order-not-paid-up")
+    transitions.pay(session, order, actor, overbook=overbook, late=True)
+    refresh_balance(session, order)
+    return order
+
+
 def mark_paid(session: Session, order_id: int, *, actor: str, provider: str = "manual") -> Order:
     """The organizer states the order is paid: what is left is recorded as a confirmed payment."""
     order = lock_order(session, order_id)
@@ -217,6 +248,8 @@ def mark_paid(session: Session, order_id: int, *, actor: str, provider: str = "m
     if order.pending_sum > 0:
         payment = payments.start_payment(session, order.id, provider=provider, actor=actor)
         result = payments.confirm_payment(session, payment.id, actor=actor)
+        if result.outcome.value == "late-held":  # marking it paid is the organizer's decision
+            return accept_late_payment(session, order.id, actor=actor)
         if result.outcome.value == "quota-exceeded":
             raise Conflict(
                 f"The quota of order {order.code} is gone; the payment was recorded but the order is not paid.",

@@ -29,7 +29,7 @@ from boxoffice.kit.clock import now
 from boxoffice.orders import audit
 from boxoffice.orders.audit import Action
 from boxoffice.orders.models import Order
-from boxoffice.orders.repository import quota_ids_by_product, release_seats, reserve_seats
+from boxoffice.orders.repository import overbook_seats, quota_ids_by_product, release_seats, reserve_seats
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, quota_demand
 
 
@@ -39,11 +39,18 @@ def _demand(session: Session, order: Order) -> dict[int, int]:
     return quota_demand((p.product_id, quotas[p.product_id]) for p in positions)
 
 
-def take_seats(session: Session, order: Order) -> None:
-    """Take the order's seats again (it had released them); raises ``QuotaExceeded`` when gone."""
-    if not order.holds_quota:
-        reserve_seats(session, _demand(session, order))
-        order.holds_quota = True
+def take_seats(session: Session, order: Order, actor: str = "", *, overbook: bool = False) -> None:
+    """Take the order's seats again (it had released them); raises ``QuotaExceeded`` when gone —
+    unless the organizer over-books on purpose (``overbook``), which the audit log records."""
+    if order.holds_quota:
+        return
+    demand = _demand(session, order)
+    if overbook:
+        overbook_seats(session, demand)
+        audit.record(session, order, actor, Action.ORDER_OVERBOOKED, seats={str(q): n for q, n in demand.items()})
+    else:
+        reserve_seats(session, demand)
+    order.holds_quota = True
 
 
 def release_seats_of(session: Session, order: Order) -> None:
@@ -60,11 +67,12 @@ def _move(order: Order, target: OrderStatus) -> OrderStatus:
     return before
 
 
-def pay(session: Session, order: Order, actor: str, **why: Any) -> None:
+def pay(session: Session, order: Order, actor: str, *, overbook: bool = False, **why: Any) -> None:
     """Mark the order paid. An expired order takes its seats back first (``QuotaExceeded`` when
-    they are gone, with nothing changed). ``why`` goes to the audit entry (late, manual, reason)."""
+    they are gone, with nothing changed; beyond the quota with ``overbook``). ``why`` goes to the
+    audit entry (late, manual, reason)."""
     ORDER_MOVES.check(order.status, OrderStatus.PAID)
-    take_seats(session, order)
+    take_seats(session, order, actor, overbook=overbook)
     before = _move(order, OrderStatus.PAID)
     order.paid_at = now()
     audit.record(session, order, actor, Action.ORDER_PAID, before=before, **why)

@@ -173,6 +173,8 @@ class ConfirmOutcome(StrEnum):
     ORDER_PAID = "order-paid"
     PARTIAL = "partial"
     LATE_ACCEPTED = "late-accepted"
+    # The event's late-payment policy is "ask": the expired order waits for the organizer's decision.
+    LATE_HELD = "late-held"
     QUOTA_EXCEEDED = "quota-exceeded"
     OVERPAYMENT = "overpayment"
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from boxoffice.books import rollup
+from boxoffice.catalogue.policies import LatePaymentPolicy, late_payment_policy
 from boxoffice.errors import Conflict, InvalidValue, QuotaExceeded
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount, normalize
@@ -132,7 +134,8 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
 
     Idempotent: a confirmed payment is returned unchanged. An expired order is paid late only when
     its quota is still there; otherwise the payment stays confirmed, the order stays expired, and
-    the outcome is ``QUOTA_EXCEEDED`` for the organizer to decide.
+    the outcome is ``QUOTA_EXCEEDED`` for the organizer to decide. Under the late-payment policy
+    ``ask`` the organizer decides even while seats are left (``LATE_HELD``).
     """
     order = lock_order(session, order_id_of_payment(session, payment_id))
     payment = lock_payment(session, payment_id)
@@ -154,6 +157,7 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
         payment.amount = amount
     PAYMENT_MOVES.move(payment, PaymentState.CONFIRMED)
     payment.payment_date = now()
+    rollup.add_to_day(session, order, moment=payment.payment_date, paid=payment.amount)
     audit.record(session, order, actor, Action.PAYMENT_CONFIRMED, payment=payment.full_id, amount=payment.amount)
 
     bal = refresh_balance(session, order)
@@ -163,7 +167,20 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
     elif outcome == ConfirmOutcome.LATE_ACCEPTED:
         try:
             with session.begin_nested():
+                if late_payment_policy(order.event.settings) is LatePaymentPolicy.ASK:
+                    transitions.take_seats(session, order, actor)
+                    raise _AskOrganizer  # the seats are there, but the organizer decides: give them back
                 transitions.pay(session, order, actor, late=True)
+        except _AskOrganizer:
+            outcome = ConfirmOutcome.LATE_HELD
+            audit.record(
+                session,
+                order,
+                actor,
+                Action.ORDER_LATE_PAYMENT_HELD,
+                payment=payment.full_id,
+                detail="Paid after the order expired; the late-payment policy asks the organizer to accept or refund it.",
+            )
         except QuotaExceeded:
             outcome = ConfirmOutcome.QUOTA_EXCEEDED
             log.warning("Order %s: payment %s confirmed but the quota is gone", order.code, payment.full_id)
@@ -180,6 +197,10 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
     # The attempts are as ``bal`` summed them; only the order's status may have moved since.
     restate_balance(session, order, bal)
     return ConfirmResult(payment, order, outcome)
+
+
+class _AskOrganizer(Exception):
+    """Rolls back the seats a late payment found, when the policy is to ask the organizer."""
 
 
 def fail_payment(session: Session, payment_id: int, *, actor: str, message: str | None = None) -> Payment:
@@ -288,6 +309,7 @@ def mark_refund_done(session: Session, refund_id: int, *, actor: str, execution_
         return refund
     REFUND_MOVES.move(refund, RefundState.DONE)
     refund.execution_date = execution_date or now()
+    rollup.add_to_day(session, order, moment=refund.execution_date, refunded=refund.amount)
     audit.record(session, order, actor, Action.REFUND_DONE, refund=refund.full_id, amount=refund.amount)
     _sync_payment_refunded(session, order, refund.payment_id, actor)
     refresh_balance(session, order)
@@ -372,6 +394,7 @@ def create_external_refund(
     if rules.external_refund_settles_overpayment(total=order.total, net_paid=bal.net_paid, amount=amount):
         REFUND_MOVES.move(refund, RefundState.DONE)
         refund.execution_date = now()
+        rollup.add_to_day(session, order, moment=refund.execution_date, refunded=amount)
         audit.record(
             session,
             order,

@@ -22,6 +22,7 @@ from boxoffice.orders.models import Order
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentState, RefundState
 from boxoffice.providers.base import (
+    CheckoutContext,
     IncomingEvent,
     PaymentError,
     PaymentFormError,
@@ -91,7 +92,13 @@ class SandboxProvider(PaymentProvider):
         except CardNumberInvalid as exc:
             raise PaymentFormError(str(exc), field=self.identifier) from None
 
+    def is_allowed(self, order: Order, context: CheckoutContext) -> bool:
+        """Offered only for test-mode orders: the sandbox moves no real money."""
+        return order.test_mode and super().is_allowed(order, context)
+
     def checkout_prepare(self, order: Order, form_data: Mapping[str, Any]) -> dict[str, Any]:
+        if not order.test_mode:
+            raise PaymentFormError("The sandbox takes payments only for test-mode orders.", field=self.identifier)
         card = self._card(form_data)
         info: dict[str, Any] = {"card": {"brand": card.brand, "last4": card.last4}}
         return_url = form_data.get(RETURN_URL_FIELD)

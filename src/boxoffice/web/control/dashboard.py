@@ -11,6 +11,7 @@ from boxoffice.books.writers import FORMATS
 from boxoffice.db import session_factory, unit_of_work
 from boxoffice.tickets.repository import checkin_figures
 from boxoffice.web.control.chart import Series, bar_chart
+from boxoffice.web.control.figures import product_figures, quota_figures
 from boxoffice.web.control.panel import open_panel
 from boxoffice.web.control.queries import daily_totals, stuck_attempts, warnings
 from boxoffice.web.http import page
@@ -42,6 +43,7 @@ def dashboard(request: Request, organizer: str, event: str) -> Response:
             "totals": totals, "stuck": stuck_attempts(session, panel.event),
             "export_kinds": list(KINDS), "export_formats": list(FORMATS),
             "checkin": checkin_figures(session, panel.event.id),
+            "sales": product_figures(session, panel.event), "seats": quota_figures(session, panel.event),
         }
         return render(request, "control/dashboard.html", context)
 

@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from boxoffice.catalogue.service import update_event
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, NotFound
-from boxoffice.providers.registry import IMPLICIT, provider_classes, validate_payment_providers
+from boxoffice.providers.registry import IMPLICIT, provider_classes
 from boxoffice.web.control.panel import Panel, open_panel
 from boxoffice.web.control.settingsform import (
     CHANGE_UNDERPAID,
@@ -48,7 +49,7 @@ def _settings_page(
 @page
 def settings_page(request: Request, organizer: str, event: str) -> Response:
     with unit_of_work() as session:
-        return _settings_page(request, session, open_panel(request, session, organizer, event, "settings"))
+        return _settings_page(request, session, open_panel(request, session, organizer, event, "settings", admin=True))
 
 
 @router.post(SETTINGS + "providers/{identifier}")
@@ -61,9 +62,7 @@ def save_provider(request: Request, organizer: str, event: str, identifier: str,
             if cls is None or identifier == IMPLICIT:
                 raise NotFound(f"'{identifier}' is not a configurable payment provider.")
             raw = read_provider_form(cls, form, f"{identifier}-")
-            panel.event.payment_providers = validate_payment_providers(
-                {identifier: raw}, current=panel.event.payment_providers, currency=panel.event.currency
-            )
+            update_event(session, panel.event, {"payment_providers": {identifier: raw}}, actor=panel.principal.actor)
             name = cls.verbose_name
     except DomainError as exc:
         with unit_of_work() as session:
@@ -79,7 +78,11 @@ def save_policies(request: Request, organizer: str, event: str, form: Form) -> R
     try:
         with unit_of_work() as session:
             panel = open_panel(request, session, organizer, event, "settings", admin=True)
-            panel.event.settings = read_policies(form, panel.event.settings or {}, panel.event.timezone)
+            current = dict(panel.event.settings or {})
+            wanted = read_policies(form, current, panel.event.timezone)
+            # Only what changed, and null for what the form removed: the same merge as the API's PATCH.
+            changes = {k: wanted.get(k) for k in {*current, *wanted} if wanted.get(k) != current.get(k)}
+            update_event(session, panel.event, {"settings": changes}, actor=panel.principal.actor)
     except DomainError as exc:
         with unit_of_work() as session:
             panel = open_panel(request, session, organizer, event, "settings")

@@ -152,6 +152,29 @@ def refund(target: Target, form: FormData) -> Done:
     return Done(f"Refund of {_money(target, amount)}: {_listed(target, done)}.")
 
 
+@action("accept-late")
+def accept_late(target: Target, form: FormData) -> Done:
+    """The late-payment decision: accept the money (taking free seats, or over-booking on purpose)."""
+    overbook = checked(form, "overbook")
+    with unit_of_work() as session:
+        orders.accept_late_payment(session, target.order_id, actor=target.actor, overbook=overbook)
+    return Done(f"Order {target.code} is paid{' (over-booked on purpose)' if overbook else ''}.")
+
+
+@action("refund-late")
+def refund_late(target: Target, form: FormData) -> Done:
+    """The late-payment decision: give the money back; the order stays expired."""
+    with unit_of_work() as session:
+        order = get_order(session, target.order_id)
+        if order.status != "expired":
+            raise InvalidValue(f"Order {target.code} is {order.status}; only a late payment is refunded here.")
+        amount = order.payment_total - order.refund_total
+    done = refunding.give_back(
+        target.order_id, amount=amount, actor=target.actor, comment="Late payment refunded by the organizer's decision."
+    )
+    return Done(f"Refund of {_money(target, amount)}: {_listed(target, done)}.")
+
+
 @action("refund-done")
 def refund_done(target: Target, form: FormData) -> Done:
     with unit_of_work() as session:

@@ -5,19 +5,25 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.api.ratelimit import LoginThrottled
+from boxoffice.catalogue.models import Organizer
 from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError
 from boxoffice.web.control import (
     banking,
+    cancelpage,
     checkin,
     dashboard,
+    eventpages,
     eventsettings,
     orderactions,
     orders,
+    organizer,
+    products,
     shredder,
     webhookpages,
 )
@@ -34,7 +40,11 @@ from boxoffice.web.http import Form, field_errors, page, text
 from boxoffice.web.templating import render
 
 router = APIRouter(prefix="/control", include_in_schema=False)
-for section in (dashboard, orders, orderactions, banking, eventsettings, webhookpages, shredder, checkin):
+# The organizer's pages first: /<organizer>/team/ is theirs, not an event called "team".
+for section in (
+    organizer, dashboard, orders, orderactions, banking, eventsettings, webhookpages, shredder, eventpages, products,
+    cancelpage, checkin,
+):
     router.include_router(section.router)
 
 
@@ -90,7 +100,13 @@ def home(request: Request) -> Response:
         if len(events) == 1:
             event = events[0]
             return redirect(f"/control/{event.organizer.slug}/{event.slug}/")
-        return render(request, "control/home.html", {"events": events, "user": principal.label.removeprefix("user:")})
+        teams = session.execute(
+            select(Organizer).where(Organizer.id.in_(list(principal.roles))).order_by(Organizer.name)
+        ).scalars().all()
+        if not events and len(teams) == 1:  # a new organizer: straight to creating the first event
+            return redirect(f"/control/{teams[0].slug}/")
+        context = {"events": events, "organizers": teams, "user": principal.label.removeprefix("user:")}
+        return render(request, "control/home.html", context)
 
 
 

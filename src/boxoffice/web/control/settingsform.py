@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from boxoffice.catalogue.policies import LatePaymentPolicy, check_settings
+from boxoffice.catalogue.policies import LatePaymentPolicy, check_settings, late_payment_policy
 from boxoffice.errors import InvalidValue
 from boxoffice.providers.base import PaymentProvider
 from boxoffice.web.templating import local_input, parse_local
@@ -137,6 +137,7 @@ def _whole(form: FormData, name: str, minimum: int) -> int | None:
 def policy_values(settings: Mapping[str, Any], timezone: str) -> dict[str, Any]:
     """The policy form's values from the event's settings."""
     values = {key: settings.get(key) for key in POLICY_KEYS}
+    values["late-payment-policy"] = late_payment_policy(settings).value  # the default is preselected
     last = settings.get("last-payment-date")
     values["last-payment-date"] = local_input(datetime.fromisoformat(last), timezone) if last else ""
     return values

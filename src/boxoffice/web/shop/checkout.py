@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.catalogue.models import Event, Product
+from boxoffice.catalogue.rules import SCARCE_BELOW, sale_window
 from boxoffice.errors import InvalidValue
+from boxoffice.kit.clock import now
 from boxoffice.kit.money import ZERO
 from boxoffice.orders.models import Order
 from boxoffice.orders.service import MAX_POSITIONS, LineItem
@@ -24,18 +26,30 @@ RETURN_URL_FIELD = "return-url"
 
 @dataclass(frozen=True)
 class Offer:
-    """A product on sale with the seats its tightest quota has left (None: unlimited)."""
+    """A product in the shop with the seats its tightest quota has left (None: unlimited), and where
+    now is against its sale window."""
 
     product: Product
     available: int | None
+    window: str | None = None  # "before" or "after" its sale window
 
     @property
     def sold_out(self) -> bool:
         return self.available is not None and self.available <= 0
 
     @property
+    def scarce(self) -> bool:
+        """Few enough left to say how many ("3 left")."""
+        return self.available is not None and 0 < self.available <= SCARCE_BELOW
+
+    @property
+    def buyable(self) -> bool:
+        return not self.sold_out and self.window is None
+
+    @property
     def max_quantity(self) -> int:
-        return MAX_POSITIONS if self.available is None else min(self.available, MAX_POSITIONS)
+        limit = MAX_POSITIONS if self.available is None else min(self.available, MAX_POSITIONS)
+        return min(limit, self.product.max_per_order or limit)
 
 
 def offers(session: Session, event: Event) -> list[Offer]:
@@ -47,9 +61,11 @@ def offers(session: Session, event: Event) -> list[Offer]:
         .options(selectinload(Product.quotas))
     ).scalars()
     result = []
+    moment = now()
     for product in products:
         limits = [q.available for q in product.quotas if q.available is not None]
-        result.append(Offer(product, min(limits) if limits else None))
+        window = sale_window(product.available_from, product.available_until, moment)
+        result.append(Offer(product, min(limits) if limits else None, window))
     return result
 
 

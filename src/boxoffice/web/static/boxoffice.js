@@ -45,7 +45,21 @@
     });
   }
 
+  // Event forms: the address follows the name (as the server derives it) until someone edits it.
+  function slugs(input) {
+    var target = document.getElementById(input.getAttribute("data-slug-source"));
+    if (!target) { return; }
+    var touched = target.value !== "";
+    target.addEventListener("input", function () { touched = target.value !== ""; });
+    input.addEventListener("input", function () {
+      if (touched) { return; }
+      target.value = input.value.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-slug-source]").forEach(slugs);
     document.querySelectorAll("[data-poll]").forEach(poll);
     document.querySelectorAll("form[data-choices]").forEach(choices);
     confirmations();

@@ -1,0 +1,1 @@
+"""The organizer's activity log: who changed which event, product, quota, team member or token."""
