@@ -241,14 +241,18 @@ def export(
     event: str = typer.Option(..., help=EVENT_HELP),
     fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="The file format."),
     output: str | None = typer.Option(None, help="File to write ('-' for stdout); default ORGANIZER-EVENT-KIND.FORMAT."),
+    include_test_mode: bool = typer.Option(
+        False, "--include-test-mode", help="Also export test-mode orders and their payments and refunds."
+    ),
 ) -> None:
-    """Export one event's orders (with balances), payments, refunds or bank transactions."""
+    """Export one event's orders (with balances), payments, refunds or bank transactions (test-mode orders
+    left out unless --include-test-mode)."""
     from boxoffice.books.commands import run_export
     from boxoffice.errors import DomainError
 
     _need_database()
     try:
-        run_export(kind.value, event, fmt.value, output)
+        run_export(kind.value, event, fmt.value, output, include_test_mode=include_test_mode)
     except DomainError as exc:
         _fail(exc.detail)
 

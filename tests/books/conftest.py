@@ -15,6 +15,7 @@ from background import run_jobs  # noqa: F401  (jobs run right after their trans
 from boxoffice.orders import service as orders
 from boxoffice.orders.service import LineItem
 from boxoffice.payments import service as payments
+from conftest import make_shop
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 ADMIN = "user:admin@acme.example"
@@ -65,6 +66,14 @@ def trade() -> type[Trade]:
 
 
 @pytest.fixture
+def shop(uow: UnitOfWork):  # type: ignore[no-untyped-def]
+    """The books' event sells for real money (no sandbox, so not in test mode): exports leave test-mode
+    orders out by default."""
+    with uow() as s:
+        return make_shop(s, providers={"manual": {"enabled": True}, "banktransfer": {"enabled": True}})
+
+
+@pytest.fixture
 def sold(uow: UnitOfWork, shop) -> Sold:  # type: ignore[no-untyped-def]
     """A committed EUR event with a paid, an overpaid, a canceled-and-refunded and a pending order."""
     from boxoffice.orders.models import Order
@@ -90,3 +99,22 @@ def sold(uow: UnitOfWork, shop) -> Sold:  # type: ignore[no-untyped-def]
         codes[pending],
         tuple(codes[i] for i in (paid, overpaid, canceled, pending)),
     )
+
+
+@pytest.fixture
+def rehearsed(uow: UnitOfWork, shop, sold: Sold) -> str:  # type: ignore[no-untyped-def]
+    """The code of a test-mode order of the ``sold`` event, paid and 5.00 refunded (placed while the
+    event was briefly in test mode)."""
+    from boxoffice.catalogue.models import Event
+    from boxoffice.orders.models import Order
+
+    t = Trade
+    with uow() as s:
+        event = s.get_one(Event, sold.event_id)
+        event.test_mode = True
+        order_id = t.sell(s, sold.event_id, shop.regular_id, 1, "rehearsal@example.org")
+        t.refund(s, t.pay(s, order_id), "5.00")
+        event.test_mode = False
+        order = s.get_one(Order, order_id)
+        assert order.test_mode
+        return order.code

@@ -77,6 +77,16 @@ def test_an_export_streams_as_a_download(client: TestClient, sold, tokens) -> No
     assert bank.status_code == 200 and bank.content.decode("utf-8-sig").startswith("id,bank_import,")
 
 
+def test_an_export_leaves_test_mode_orders_out_unless_asked(client: TestClient, sold, rehearsed: str, tokens) -> None:  # type: ignore[no-untyped-def]
+    path = f"/v1/events/{sold.event_id}/exports/refunds"
+    plain = client.get(path, params={"format": "json"}, headers=tokens["staff"])
+    assert [r["order_code"] for r in json.loads(plain.content)] == [sold.paid, sold.canceled]
+    asked = client.get(path, params={"format": "json", "include-test-mode": "true"}, headers=tokens["staff"])
+    assert [r["order_code"] for r in json.loads(asked.content)] == [sold.paid, sold.canceled, rehearsed]
+    spec = client.get("/openapi.json").json()["paths"]["/v1/events/{event_id}/exports/{kind}"]["get"]
+    assert "include-test-mode" in {p["name"] for p in spec["parameters"]}
+
+
 def test_export_refusals_are_json_api_errors(client: TestClient, sold, tokens) -> None:  # type: ignore[no-untyped-def]
     unknown = _document(client.get(f"/v1/events/{sold.event_id}/exports/tickets", headers=tokens["admin"]), 404)
     assert unknown["errors"][0]["code"] == "unknown-export"

@@ -145,3 +145,33 @@ def test_bank_transactions_are_one_of_the_kinds(database_url: str, sold, tmp_pat
     )
     assert result.exit_code == 0, result.output
     assert zipfile.ZipFile(target).read("xl/worksheets/sheet1.xml").count(b"<row ") == 1
+
+
+@pytest.mark.parametrize("kind", ["orders", "payments", "refunds"])
+def test_test_mode_orders_are_exported_only_when_asked_for(database_url: str, sold, rehearsed: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    factory = db.session_factory(database_url)
+
+    def codes(**options: bool) -> list[str]:
+        data = b"".join(export_stream(factory, sold.event_id, kind, "csv", **options))
+        return [r["code" if kind == "orders" else "order_code"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
+
+    real, every = codes(), codes(include_test_mode=True)
+    assert rehearsed not in real and set(real) <= set(sold.all)
+    assert every == [*real, rehearsed]
+    with factory() as s:
+        export = exports.export_kind(kind)
+        counted = exports.count_rows(s, sold.event_id, export), exports.count_rows(
+            s, sold.event_id, export, include_test_mode=True
+        )
+    assert counted == (len(real), len(every))
+
+
+def test_export_command_includes_test_mode_orders_only_with_the_flag(database_url: str, sold, rehearsed: str) -> None:  # type: ignore[no-untyped-def]
+    plain = runner.invoke(app, ["export", "payments", "--event", "acme/conf", "--format", "json", "--output", "-"])
+    assert plain.exit_code == 0, plain.output
+    assert rehearsed not in {p["order_code"] for p in json.loads(plain.stdout)}
+    asked = runner.invoke(
+        app, ["export", "payments", "--event", "acme/conf", "--format", "json", "--output", "-", "--include-test-mode"]
+    )
+    assert asked.exit_code == 0, asked.output
+    assert f"{rehearsed}-P-1" in {p["full_id"] for p in json.loads(asked.stdout)}

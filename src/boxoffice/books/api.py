@@ -49,19 +49,26 @@ def _download(chunks: Iterator[bytes], media_type: str, filename: str) -> Stream
     "would run as a formula start with `'`), `xlsx` or `json` (an array of objects). Amounts are decimal "
     "strings in the event's currency, timestamps RFC 3339 UTC. `orders` carries each order's balance: "
     "`payment_total`, `refund_total`, `pending_sum`, `payment_state`, and what is `overpaid` (owed back) or "
-    "`underpaid` (missing on a paid order).",
+    "`underpaid` (missing on a paid order). Test-mode orders, with their payments and refunds, are left out "
+    "unless `include-test-mode=true`.",
 )
 def export(
     event_id: ResourceId,
     kind: str,
     call: Reader,
     fmt: Annotated[Literal["csv", "xlsx", "json"], QueryParam(alias="format")] = "csv",
+    include_test_mode: Annotated[
+        bool,
+        QueryParam(
+            alias="include-test-mode", description="Also export test-mode orders and their payments and refunds."
+        ),
+    ] = False,
 ) -> Response:
     with call.unit() as tx:
         event = access.event(tx, event_id)
         name = exports.file_name(event.organizer.slug, event.slug, kind, fmt)
     # After the unit: the stream reads in a session of its own (SQLite allows one open transaction).
-    chunks = exports.export_stream(session_factory(), event.id, kind, fmt)
+    chunks = exports.export_stream(session_factory(), event.id, kind, fmt, include_test_mode=include_test_mode)
     return _download(chunks, exports.media_type(fmt), name)
 
 

@@ -51,17 +51,23 @@ def cli_actor() -> str:
         return "cli"
 
 
-def run_export(kind: str, event_ref: str, fmt: str, output: str | None) -> None:
-    """Write one export of one event to ``output`` (a file, ``-`` for stdout, or a default file name)."""
+def run_export(kind: str, event_ref: str, fmt: str, output: str | None, *, include_test_mode: bool = False) -> None:
+    """Write one export of one event to ``output`` (a file, ``-`` for stdout, or a default file name);
+    test-mode orders only with ``include_test_mode``."""
     with db.unit_of_work() as session:
         event = event_by_reference(session, event_ref)
         event_id, export = event.id, exports.export_kind(kind)
         target = output or exports.file_name(event.organizer.slug, event.slug, kind, fmt)
-        total = exports.count_rows(session, event_id, export)
+        total = exports.count_rows(session, event_id, export, include_test_mode=include_test_mode)
     with _progress() as bar:
         task = bar.add_task(f"Exporting {kind}", total=total)
         chunks = exports.export_stream(
-            db.session_factory(), event_id, kind, fmt, progress=lambda n: bar.advance(task, n)
+            db.session_factory(),
+            event_id,
+            kind,
+            fmt,
+            progress=lambda n: bar.advance(task, n),
+            include_test_mode=include_test_mode,
         )
         with _open_output(target) as out:
             for chunk in chunks:

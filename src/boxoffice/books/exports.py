@@ -3,6 +3,7 @@
 One row generator per kind (a streamed query: ``yield_per`` batches, a server-side cursor on
 PostgreSQL) feeds any of the three writers of :mod:`boxoffice.books.writers`, so a million rows
 cost the memory of one batch. :func:`export_stream` is what the API streams and the CLI writes.
+Test-mode orders, with their payments and refunds, are left out unless asked for (contract v1.1).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from boxoffice.books import rules
@@ -27,6 +28,12 @@ SessionFactory = Callable[[], Session]
 Progress = Callable[[int], None]
 
 
+class KindQuery(Protocol):
+    """The query of one event's rows of a kind, with or without its test-mode orders."""
+
+    def __call__(self, event_id: int, *, include_test_mode: bool = False) -> Select: ...
+
+
 @dataclass(frozen=True)
 class ExportKind:
     """What one kind of export contains: its columns, the query of one event's rows (in a stable
@@ -34,8 +41,15 @@ class ExportKind:
 
     name: str
     columns: tuple[Column, ...]
-    query: Callable[[int], Select]
+    query: KindQuery
     shape: Callable[[Any, str], Row]
+
+
+def _event_orders(event_id: int, include_test_mode: bool) -> list[ColumnElement[bool]]:
+    """Which orders an export covers: the event's, its test-mode ones only when asked for."""
+    if include_test_mode:
+        return [Order.event_id == event_id]
+    return [Order.event_id == event_id, Order.test_mode.is_(False)]
 
 
 # -- orders ---------------------------------------------------------------------------------------
@@ -61,7 +75,7 @@ ORDER_COLUMNS = (
 )
 
 
-def _orders_query(event_id: int) -> Select:
+def _orders_query(event_id: int, *, include_test_mode: bool = False) -> Select:
     return (
         select(
             Order.code,
@@ -79,7 +93,7 @@ def _orders_query(event_id: int) -> Select:
             Order.paid_at,
             Order.canceled_at,
         )
-        .where(Order.event_id == event_id)
+        .where(*_event_orders(event_id, include_test_mode))
         .order_by(Order.id)
     )
 
@@ -138,7 +152,7 @@ PAYMENT_COLUMNS = (
 )
 
 
-def _payments_query(event_id: int) -> Select:
+def _payments_query(event_id: int, *, include_test_mode: bool = False) -> Select:
     return (
         select(
             Order.code,
@@ -151,7 +165,7 @@ def _payments_query(event_id: int) -> Select:
             Payment.provider_reference,
         )
         .join(Order, Payment.order_id == Order.id)
-        .where(Order.event_id == event_id)
+        .where(*_event_orders(event_id, include_test_mode))
         .order_by(Payment.id)
     )
 
@@ -181,7 +195,7 @@ REFUND_COLUMNS = (
 _PaymentOrder = aliased(Order)
 
 
-def _refunds_query(event_id: int) -> Select:
+def _refunds_query(event_id: int, *, include_test_mode: bool = False) -> Select:
     # Outer joins: a refund recorded without a payment (money returned outside boxoffice) is still money.
     return (
         select(
@@ -201,7 +215,7 @@ def _refunds_query(event_id: int) -> Select:
         .join(Order, Refund.order_id == Order.id)
         .outerjoin(Payment, Refund.payment_id == Payment.id)
         .outerjoin(_PaymentOrder, Payment.order_id == _PaymentOrder.id)
-        .where(Order.event_id == event_id)
+        .where(*_event_orders(event_id, include_test_mode))
         .order_by(Refund.id)
     )
 
@@ -254,22 +268,25 @@ def export_kind(name: str) -> ExportKind:
     return kind
 
 
-def rows(session: Session, event_id: int, kind: ExportKind, currency: str) -> Iterator[Row]:
-    """The exported rows of one event, streamed in batches of :data:`BATCH`.
+def rows(
+    session: Session, event_id: int, kind: ExportKind, currency: str, *, include_test_mode: bool = False
+) -> Iterator[Row]:
+    """The exported rows of one event, streamed in batches of :data:`BATCH`; test-mode orders' rows
+    only with ``include_test_mode``.
 
     Run on the session's connection, not through the ORM: the rows are plain columns, and skipping
     the ORM's loading layer makes a large export a third cheaper.
     """
-    result = session.connection().execute(kind.query(event_id).execution_options(yield_per=BATCH))
+    query = kind.query(event_id, include_test_mode=include_test_mode)
+    result = session.connection().execute(query.execution_options(yield_per=BATCH))
     for row in result:
         yield kind.shape(row, currency)
 
 
-def count_rows(session: Session, event_id: int, kind: ExportKind) -> int:
+def count_rows(session: Session, event_id: int, kind: ExportKind, *, include_test_mode: bool = False) -> int:
     """How many rows an export of the event will have (for progress bars)."""
-    return session.execute(
-        select(func.count()).select_from(kind.query(event_id).order_by(None).subquery())
-    ).scalar_one()
+    query = kind.query(event_id, include_test_mode=include_test_mode).order_by(None)
+    return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
 
 def _check_format(fmt: str) -> None:
@@ -302,9 +319,16 @@ def _counted(source: Iterator[Row], progress: Progress) -> Iterator[Row]:
 
 
 def export_stream(
-    session_factory: SessionFactory, event_id: int, kind: str, fmt: str, *, progress: Progress | None = None
+    session_factory: SessionFactory,
+    event_id: int,
+    kind: str,
+    fmt: str,
+    *,
+    progress: Progress | None = None,
+    include_test_mode: bool = False,
 ) -> Iterator[bytes]:
-    """The export of ``kind`` for one event in ``fmt`` (``csv``, ``xlsx``, ``json``) as byte chunks.
+    """The export of ``kind`` for one event in ``fmt`` (``csv``, ``xlsx``, ``json``) as byte chunks;
+    test-mode orders (and their payments and refunds) only with ``include_test_mode``.
 
     Unknown kinds, formats and events are refused here, before the first byte, so an endpoint can
     answer with an error instead of a broken download. The rows are read in a session of their own,
@@ -315,7 +339,7 @@ def export_stream(
     _check_format(fmt)
     with session_factory() as session:
         currency = get_event(session, event_id).currency
-    return _stream(session_factory, event_id, export, fmt, currency, progress)
+    return _stream(session_factory, event_id, export, fmt, currency, progress, include_test_mode)
 
 
 def _stream(
@@ -325,9 +349,10 @@ def _stream(
     fmt: str,
     currency: str,
     progress: Progress | None,
+    include_test_mode: bool,
 ) -> Iterator[bytes]:
     with session_factory() as session:
-        source = rows(session, event_id, kind, currency)
+        source = rows(session, event_id, kind, currency, include_test_mode=include_test_mode)
         if progress is not None:
             source = _counted(source, progress)
         yield from writer_for(fmt, kind.name)(kind.columns, source, currency)
