@@ -54,7 +54,7 @@ def send_mail(params: dict[str, Any]) -> Finish | None:
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            attachments=rendered.attachments,
+            attachments=rendered.attachments(),
         )
     except (smtplib.SMTPException, OSError) as exc:
         with unit_of_work() as session:
