@@ -1,5 +1,6 @@
-"""The job that sends one queued mail: render it (in the job's claim), hand it to SMTP outside any
-transaction, record it (with the job's finish)."""
+"""The job that sends one queued mail: render it (in the transaction that claims the job — for a job
+this process runs itself, the one that queued the mail), hand it to SMTP outside any transaction
+(the tickets PDF drawn there too), record it (with the job's finish)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ MAX_ATTEMPTS = 20
 
 
 def _render(session: Session, params: dict[str, Any]) -> dict[str, Any]:
-    """In the unit of work that claims the job: the mail rendered, or why there is nothing to send."""
+    """In the unit of work that claims the job (see :mod:`boxoffice.outbox.service`): the mail
+    rendered, or why there is nothing to send."""
     mail_id = int(params["mail_id"])
     mail = session.get(Mail, mail_id)
     if mail is None or mail.state != "queued":
