@@ -14,19 +14,21 @@ from boxoffice.outbox import dispatch, runner
 from boxoffice.outbox.dispatch import Synchronous
 from boxoffice.outbox.models import OutboxJob
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task, register
 
 calls: Counter[str] = Counter()
 failures_left: dict[str, int] = {}
 
 
-@task("test.outbox.record", lease=timedelta(minutes=1), max_attempts=3)
 def record(params: dict[str, Any]) -> None:
     key = params["key"]
     if failures_left.get(key, 0) > 0:
         failures_left[key] -= 1
         raise RuntimeError(f"{key} is not ready yet")
     calls[key] += 1
+
+
+register(Task("test.outbox.record", record, lease=timedelta(minutes=1), max_attempts=3))
 
 
 @pytest.fixture(autouse=True)

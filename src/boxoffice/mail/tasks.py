@@ -16,7 +16,7 @@ from boxoffice.kit.clock import now
 from boxoffice.mail import transport
 from boxoffice.mail.models import Mail
 from boxoffice.mail.render import render_mail
-from boxoffice.outbox.tasks import Finish, task
+from boxoffice.outbox.tasks import Finish, Task
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ def _render(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     return {"mail_id": mail_id, "rendered": rendered, "recipients": list(mail.recipients)}
 
 
-@task("mail.send", max_attempts=MAX_ATTEMPTS, prepare=_render)
 def send_mail(params: dict[str, Any]) -> Finish | None:
     """Send mail ``params["mail_id"]`` unless it was sent (or skipped) already; the runner renders it
     in its claim (:func:`_render`) and records it sent together with the job.
@@ -85,3 +84,6 @@ def send_mail(params: dict[str, Any]) -> Finish | None:
         )
 
     return record_sent
+
+
+SEND = Task("mail.send", send_mail, max_attempts=MAX_ATTEMPTS, prepare=_render)
