@@ -211,3 +211,23 @@ def test_a_claim_that_waited_past_its_lease_is_left_to_the_sweep(uow, travel) ->
     travel(61)
     assert runner.run_claimed(held) == {job_id: "skipped"}
     assert calls["late"] == 0 and _job(uow, job_id).state == "running"
+
+
+def test_claims_a_stopping_runner_never_ran_are_handed_back_for_the_sweep(uow) -> None:  # type: ignore[no-untyped-def]
+    held: list[runner.Claim] = []
+
+    class Holds(Synchronous):
+        def run_claimed(self, claims: Any) -> None:
+            held.extend(claims)
+
+    previous = dispatch.install(Holds())
+    try:
+        with uow() as s:
+            job_id = enqueue(s, "test.outbox.record", {"key": "handed-back"})
+    finally:
+        dispatch.install(previous)
+    runner.hand_back(held)
+    job = _job(uow, job_id)
+    assert job.state == "queued" and job.attempts == 0
+    assert runner.sweep(Synchronous()).sent == [job_id]
+    assert calls["handed-back"] == 1 and _job(uow, job_id).state == "done"

@@ -16,7 +16,7 @@ from boxoffice.outbox.runner import Claim
 
 log = logging.getLogger(__name__)
 
-# Jobs claimed and recorded together by one thread (one claim and one finishing transaction).
+# Jobs claimed (unless written claimed) and recorded together by one thread (one claim and one finishing transaction).
 BATCH = 20
 
 
@@ -57,6 +57,18 @@ class EmbeddedRunner:
             thread.join(timeout)
         self._threads.clear()
         dispatch.install(self._previous)
+        # Jobs queued behind the stop signals: claims are handed back (the sweep sends them at once
+        # rather than after their lease), ids are still queued rows the sweep sends anyway.
+        left = []
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if isinstance(job, Claim):
+                left.append(job)
+        if left:
+            try:
+                runner.hand_back(left)
+            except Exception:
+                log.exception("claims %s could not be handed back; their leases run out", [t.job_id for t in left])
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

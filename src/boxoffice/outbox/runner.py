@@ -199,6 +199,21 @@ def _finish_done(done: list[tuple[Claim, Finish | None]]) -> None:
         log.warning("%s job(s) finished after their lease was taken over", len(done) - result.rowcount)  # type: ignore[attr-defined]
 
 
+def hand_back(claims: Sequence[Claim]) -> None:
+    """Give up claims that were never run (the runner is stopping): the jobs are queued again,
+    as if never claimed, for the sweep to send now."""
+    with unit_of_work() as session:
+        session.execute(
+            update(OutboxJob)
+            .where(
+                or_(*(and_(OutboxJob.id == t.job_id, OutboxJob.attempts == t.attempt) for t in claims)),
+                OutboxJob.state == "running",
+            )
+            .values(state="queued", attempts=OutboxJob.attempts - 1, sent_at=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _record_failure(taken: Claim, exc: Exception) -> str:
     if taken.attempt >= taken.max_attempts:
         _finish(taken, state="failed", error=repr(exc))
