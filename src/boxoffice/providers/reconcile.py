@@ -1,6 +1,8 @@
 """Apply what a provider reports about its side to our attempts, through the payment services.
 
-Used by remote providers from their webhook handlers, return routes and status checks. Each
+The one way a provider's news moves an attempt: the core applies the :class:`PaymentResult` /
+:class:`RefundResult` of ``execute_payment`` / ``execute_refund`` here, remote providers their
+webhook handlers and return routes, the janitor its status checks. Each
 function locks the order row first (the lock order of :mod:`boxoffice.payments.service`), so news
 arriving twice at once — a webhook and the buyer's return — is applied once.
 """
@@ -20,7 +22,7 @@ from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_payment, lock_refund, order_id_of_payment, order_id_of_refund
 from boxoffice.payments.rules import RefundState
-from boxoffice.providers.base import RemoteStatus
+from boxoffice.providers.base import PaymentResult, RefundResult, RemoteStatus
 from boxoffice.providers.reconcile_rules import PaymentMove, RefundMove, payment_move, refund_move
 
 
@@ -73,6 +75,18 @@ def apply_refund_status(
             detail="The provider reports a state this refund can no longer take; please check it.",
         )
     return move
+
+
+def apply_payment_result(session: Session, payment_id: int, result: PaymentResult, *, actor: str) -> PaymentMove | None:
+    """Apply an outcome a provider reported: remember its reference, then move as :func:`apply_payment_status`."""
+    remember_payment_reference(session, payment_id, result.reference)
+    return apply_payment_status(session, payment_id, RemoteStatus(result.state, result.amount, result.message), actor=actor)
+
+
+def apply_refund_result(session: Session, refund_id: int, result: RefundResult, *, actor: str) -> RefundMove | None:
+    """Apply a refund outcome a provider reported, as :func:`apply_refund_status`."""
+    remote = RemoteStatus(result.state, message=result.message)
+    return apply_refund_status(session, refund_id, remote, actor=actor, reference=result.reference)
 
 
 def remember_payment_reference(session: Session, payment_id: int, reference: str | None, **info: Any) -> Payment:
