@@ -41,6 +41,7 @@ from boxoffice.payments.repository import lock_payment, order_id_of_payment
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState, in_flight
 from boxoffice.providers import reconcile
 from boxoffice.providers.base import (
+    REDIRECT_URL,
     CheckoutContext,
     PaymentError,
     PaymentProvider,
@@ -52,8 +53,6 @@ from boxoffice.providers.base import (
 from boxoffice.providers.registry import provider_for
 
 PROVIDER_POINTER = "/data/attributes/provider"
-# Where the URL the buyer is sent to (confirmation page, approval page) is kept on the attempt.
-REDIRECT_URL = "redirect-url"
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
@@ -245,23 +244,14 @@ def execute_payment(session: Session, payment_id: int, *, actor: str, order_id: 
     except PaymentError as exc:
         result = PaymentResult.failed(exc.detail)
     except ProviderUnavailable as exc:  # handed over, verdict unknown: pending for a callback or the janitor
-        apply_payment_result(session, payment, PaymentResult.pending(), actor=plugin.actor)
+        reconcile.apply_payment_result(session, payment.id, PaymentResult.pending(), actor=plugin.actor)
         return PaymentOutcome(
             payment.id, payment.state, message=f"The outcome is not known yet: {exc}", payment=payment
         )
-    apply_payment_result(session, payment, result, actor=plugin.actor)
+    reconcile.apply_payment_result(session, payment.id, result, actor=plugin.actor)
     if result.state == PaymentState.FAILED and payment.state == PaymentState.FAILED:
         return PaymentOutcome(payment.id, PaymentState.FAILED, message=result.message, payment=payment)
     return _outcome(payment)
-
-
-def apply_payment_result(session: Session, payment: Payment, result: PaymentResult, *, actor: str) -> None:
-    """The core's decision on what a provider reported: the attempt moves as
-    :func:`~boxoffice.providers.reconcile.apply_payment_result` moves it for any news from a provider
-    (through the payment services); a redirect is kept for the buyer while the attempt is pending."""
-    reconcile.apply_payment_result(session, payment.id, result, actor=actor)
-    if result.redirect_url and payment.state == PaymentState.PENDING:
-        payment.info = {**payment.info, REDIRECT_URL: result.redirect_url}
 
 
 def _outcome(payment: Payment) -> PaymentOutcome:

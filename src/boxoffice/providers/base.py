@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from boxoffice.payments.models import Payment, Refund
 
 __all__ = [
+    "REDIRECT_URL",
     "CheckoutContext",
     "IncomingEvent",
     "PaymentError",
@@ -104,6 +105,10 @@ class ProviderUnavailable(Exception):
 
     The attempt stays pending (never failed-and-charged) until a callback or the janitor settles it.
     """
+
+
+# Where the core keeps a reported ``redirect_url`` on the attempt (``payment.info``) while it is pending.
+REDIRECT_URL = "redirect-url"
 
 
 @dataclass(frozen=True)

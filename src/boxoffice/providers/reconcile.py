@@ -21,8 +21,8 @@ from boxoffice.orders.repository import lock_order
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_payment, lock_refund, order_id_of_payment, order_id_of_refund
-from boxoffice.payments.rules import RefundState
-from boxoffice.providers.base import PaymentResult, RefundResult, RemoteStatus
+from boxoffice.payments.rules import PaymentState, RefundState
+from boxoffice.providers.base import REDIRECT_URL, PaymentResult, RefundResult, RemoteStatus
 from boxoffice.providers.reconcile_rules import PaymentMove, RefundMove, payment_move, refund_move
 
 
@@ -78,9 +78,13 @@ def apply_refund_status(
 
 
 def apply_payment_result(session: Session, payment_id: int, result: PaymentResult, *, actor: str) -> PaymentMove | None:
-    """Apply an outcome a provider reported: remember its reference, then move as :func:`apply_payment_status`."""
-    remember_payment_reference(session, payment_id, result.reference)
-    return apply_payment_status(session, payment_id, RemoteStatus(result.state, result.amount, result.message), actor=actor)
+    """Apply an outcome a provider reported: remember its reference, move as :func:`apply_payment_status`,
+    and keep its ``redirect_url`` for the buyer while the attempt is pending."""
+    payment = remember_payment_reference(session, payment_id, result.reference)
+    move = apply_payment_status(session, payment_id, RemoteStatus(result.state, result.amount, result.message), actor=actor)
+    if result.redirect_url and payment.state == PaymentState.PENDING:
+        payment.info = {**payment.info, REDIRECT_URL: result.redirect_url}
+    return move
 
 
 def apply_refund_result(session: Session, refund_id: int, result: RefundResult, *, actor: str) -> RefundMove | None:

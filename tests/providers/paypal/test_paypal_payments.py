@@ -10,6 +10,7 @@ import pytest
 from boxoffice.payments import checkout
 from boxoffice.payments.janitor import check_order
 from boxoffice.payments.models import Payment
+from boxoffice.providers import reconcile
 from boxoffice.providers.base import PaymentResult
 from boxoffice.providers.paypal.client import PayPalClient, PayPalUnavailable
 from boxoffice.providers.paypal.rules import mark
@@ -296,7 +297,7 @@ def test_execute_payment_reports_and_leaves_the_attempt_to_the_core(uow: Any, bu
         sent = provider_for(payment.order.event, "paypal", s).execute_payment(payment)
         assert isinstance(sent, PaymentResult) and sent.state == "pending" and sent.redirect_url and sent.reference
         assert (payment.state, payment.provider_reference) == ("created", None)
-        checkout.apply_payment_result(s, payment, sent, actor="provider:paypal")  # what the core does with it
+        reconcile.apply_payment_result(s, payment_id, sent, actor="provider:paypal")  # what the core does with it
     assert buyer.payment(payment_id).state == "pending"
 
     buyer.fake.approve(sent.reference)

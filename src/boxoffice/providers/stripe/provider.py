@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session
 from boxoffice.errors import InvalidValue
 from boxoffice.kit.clock import now
 from boxoffice.orders.models import Order
-from boxoffice.payments.checkout import REDIRECT_URL
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentState, RefundState
 from boxoffice.providers import returns
 from boxoffice.providers.base import (
+    REDIRECT_URL,
     CheckoutContext,
     IncomingEvent,
     PaymentError,
