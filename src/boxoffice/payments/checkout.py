@@ -222,11 +222,12 @@ def execute_payment(session: Session, payment_id: int, *, actor: str, order_id: 
     provider reports a :class:`PaymentResult` and this applies it.
 
     A provider that returns anything else raises :class:`ProviderContractError`, and the unit of
-    work rolls back: the attempt stays ``created``, as if never sent. A decline does not raise: the attempt is marked failed and the outcome says so, so the caller
-    commits the failure before answering 422 (``outcome.raise_if_declined()``). An unknown outcome
-    (provider unreachable) leaves the attempt pending for a callback or the janitor. An attempt that
-    is no longer ``created`` is not sent again: its outcome is reported as it stands. ``order_id``
-    (the attempt's order, when the caller knows it) saves looking it up.
+    work rolls back: the attempt stays ``created``, as if never sent. A decline does not raise: the
+    attempt is marked failed and the outcome says so, so the caller commits the failure before
+    answering 422 (``outcome.raise_if_declined()``). An unknown outcome (provider unreachable) leaves
+    the attempt pending for a callback or the janitor. An attempt that is no longer ``created`` is
+    not sent again: its outcome is reported as it stands. ``order_id`` (the attempt's order, when
+    the caller knows it) saves looking it up.
     """
     order = lock_order(session, order_id or order_id_of_payment(session, payment_id))
     payment = lock_payment(session, payment_id)

@@ -3,8 +3,8 @@
 A refund is an attempt like a payment. Where a provider gives money back by itself
 (``payment_refund_supported``), it executes the refund and reports a
 :class:`~boxoffice.providers.base.RefundResult` (done, transit or failed), which the core applies
-through the service layer; where it cannot (manual, bank transfer), the refund stays ``created`` until the
-organizer carries it out and marks it done — never silently done. ``mark_refunded=True`` records
+through the service layer; where it cannot (manual, bank transfer), the refund stays ``created``
+until the organizer carries it out and marks it done — never silently done. ``mark_refunded=True`` records
 money that already went back outside boxoffice: done at once, no provider called.
 
 Write-ahead applies as for payments: :func:`refund_payment` and :func:`refund_order` with
