@@ -28,6 +28,7 @@ from sqlalchemy import (
     make_url,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -252,6 +253,12 @@ def lock_row(session: Session, model: type[Any], row_id: int) -> Any:
 def loaded(session: Session, model: type[Any], row_id: int) -> Any:
     """The row as this session already holds it, or None (no query)."""
     return session.identity_map.get(identity_key(model, row_id))
+
+
+def dialect_insert(session: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` into ``model`` in the session's database's own dialect, which has ``ON CONFLICT``."""
+    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return builder(model)
 
 
 @event.listens_for(Session, "after_transaction_end")
