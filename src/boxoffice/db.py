@@ -265,6 +265,8 @@ def dialect_insert(session: Session, model: type[Any]) -> postgresql.Insert | sq
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+
+
 @contextmanager
 def read_only(url: str | None = None) -> Iterator[Session]:
     """A session for a look before a unit of work, on a connection in autocommit mode: each
