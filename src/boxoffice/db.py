@@ -262,11 +262,13 @@ def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
 def read_only(url: str | None = None) -> Iterator[Session]:
     """A session for a look before a unit of work, on a connection in autocommit mode: each
     statement reads on its own, with no ``BEGIN``/``ROLLBACK`` round trips and no transaction kept
-    open (on SQLite, no write lock taken). For reads only — nothing is flushed or committed."""
-    with get_engine(url).connect() as connection:
-        reading = connection.execution_options(isolation_level="AUTOCOMMIT")
-        with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
-            yield session
+    open (on SQLite, no write lock taken). For reads only — nothing is flushed or committed.
+
+    The connection is checked out at the first statement, so a look answered from memory (a
+    sold-out refusal in a rush) costs no pool checkout at all."""
+    reading = get_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
+        yield session
 
 
 def missing_database(url: str | None = None) -> str | None:
