@@ -37,6 +37,7 @@ import httpx
 
 from bench import bulkload, infra
 from bench.load import JSONAPI, LoadResult, Recorder, Scenario, Stop, latency_summary, run_load
+from bench.wire import Client
 
 SIZES: dict[str, dict[str, Any]] = {
     "small": {
@@ -157,7 +158,7 @@ def run(size: str, **overrides: Any) -> dict[str, Any]:
             scanned: list[int] = []
             due: dict[int, float] = {}  # a paced scanner's next scan, by client
 
-            async def scanner(client: httpx.AsyncClient, rec: Recorder) -> None:
+            async def scanner(client: Client, rec: Recorder) -> None:
                 if rate is not None:
                     next_at = due.get(id(client), time.monotonic() + rng.uniform(0, 1 / rate))
                     if next_at >= rec.window_end:
