@@ -110,6 +110,9 @@ def test_checkin_scans_every_ticket_once_and_reads_the_lists(bench_server: str) 
     assert result["admitted"] == answers["ok"] and result["expected"] > 0
     assert result["transport_errors"] == {}
     assert result["list_latencies"]["one list"]["count"] == 2
+    assert [run["rate_per_scanner"] for run in result["door_runs"]] == [1, 5]
+    assert all(run["scans"] > 0 and run["transport_errors"] == {} for run in result["door_runs"])
+    assert result["capacity"]["worker_cpu_ms_per_scan"] > 0
 
 
 def test_scale_times_the_organizer_reads_and_saves_their_plans(bench_server: str) -> None:

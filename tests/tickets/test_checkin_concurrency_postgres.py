@@ -13,7 +13,7 @@ from boxoffice.catalogue.models import Event
 from boxoffice.orders import service as orders
 from boxoffice.orders.service import LineItem
 from boxoffice.tickets import service as tickets
-from boxoffice.tickets.models import Checkin, CheckInList
+from boxoffice.tickets.models import Checkin
 from conftest import make_shop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres-concurrency")]
@@ -35,9 +35,11 @@ def test_doors_scanning_one_ticket_at_the_same_moment_admit_it_once(pg, uow, doo
 
     def scan(door: int) -> str:
         with uow() as s:
-            check_in_list = s.get(CheckInList, list_id)
+            # Every door reads the ticket as not yet admitted; then all insert at once.
+            found = tickets.open_door(s, list_id, secret)
+            assert found is not None and found.ticket is not None and found.ticket.first_admitted_at is None
             barrier.wait()
-            result = tickets.scan(s, check_in_list, secret, actor=f"user:door{door}@acme.example")
+            result = tickets.scan(s, found, actor=f"user:door{door}@acme.example")
             return result.checkin.result
 
     with ThreadPoolExecutor(max_workers=doors) as pool:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Literal
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from boxoffice.accounts.models import ApiToken, Membership, User, UserSession
@@ -128,19 +128,23 @@ def _memberships(session: Session, user_id: int) -> dict[int, str]:
     return {org: role for org, role in rows}
 
 
+# Built once: every request with an organizer API token (a door scanner's, say) runs it.
+_TOKENS = ApiToken.__table__
+_API_TOKEN = select(_TOKENS.c.organizer_id, _TOKENS.c.name, _TOKENS.c.role).where(
+    _TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None)
+)
+
+
 def resolve(session: Session, token: str | None) -> Principal:
     """The principal a token stands for; raises 401 for a token that is invalid or expired."""
     if token is None:
         return ANONYMOUS
     if token.startswith(TOKEN_PREFIX):
-        api_token = session.execute(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-        ).scalar_one_or_none()
-        if api_token is None:
+        found = session.connection().execute(_API_TOKEN, {"token_hash": hash_token(token)}).first()
+        if found is None:
             raise NotAuthenticated("Unknown or revoked API token.")
-        return Principal(
-            kind="token", label=f"token:{api_token.name}", roles={api_token.organizer_id: api_token.role}
-        )
+        organizer_id, name, role = found
+        return Principal(kind="token", label=f"token:{name}", roles={organizer_id: role})
     try:
         claims = jwt.decode(token, secret_key(session), algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError as exc:

@@ -32,7 +32,7 @@ from boxoffice.orders.schemas import PositionDocument
 from boxoffice.orders.serializers import position_resource
 from boxoffice.tickets import service
 from boxoffice.tickets.models import Checkin, CheckInList
-from boxoffice.tickets.repository import attendee_names, figures
+from boxoffice.tickets.repository import attendee_names, figures, list_figures
 from boxoffice.tickets.rules import ScanResult
 from boxoffice.tickets.schemas import (
     AttendeeRequest,
@@ -139,8 +139,8 @@ def _product_ids(linkage: ToMany[Any] | None) -> list[int]:
     ]
 
 
-def _list_document(tx: Tx, check_in_list: CheckInList, status_code: int = 200) -> JSONAPIResponse:
-    resource = list_resource(check_in_list, figures(tx.session, check_in_list))
+def _list_document(tx: Tx, check_in_list: CheckInList, event: Event, status_code: int = 200) -> JSONAPIResponse:
+    resource = list_resource(check_in_list, figures(tx.session, event, check_in_list))
     headers = {"Location": f"/v1/check-in-lists/{check_in_list.id}"} if status_code == 201 else None
     return JSONAPIResponse(document(resource), status_code=status_code, headers=headers)
 
@@ -169,7 +169,7 @@ def create_list(event_id: ResourceId, payload: ListCreateRequest, call: Writer) 
             allow_reentry=attrs.allow_reentry,
             product_ids=product_ids,
         )
-        return tx.respond(_list_document(tx, created, 201))
+        return tx.respond(_list_document(tx, created, event, 201))
 
 
 @router.get(
@@ -188,7 +188,9 @@ def list_lists(
         )
         page = page_of(tx.session, statement, query, {"name": CheckInList.name}, CheckInList.id)
         fields = query.fields_for("check-in-lists")
-        data = [list_resource(item, figures(tx.session, item), fields) for item in page.items]
+        # The event's tickets are counted once for the page, not once per list.
+        counted = list_figures(tx.session, event, page.items)
+        data = [list_resource(item, counted[item.id], fields) for item in page.items]
         return JSONAPIResponse(collection_document(request, page, data))
 
 
@@ -200,8 +202,8 @@ def list_lists(
 )
 def get_list(list_id: ResourceId, call: Reader, query: Annotated[Query, Depends(LIST)]) -> Response:
     with call.unit() as tx:
-        found, _ = _list(tx, list_id)
-        resource = list_resource(found, figures(tx.session, found), query.fields_for("check-in-lists"))
+        found, event = _list(tx, list_id)
+        resource = list_resource(found, figures(tx.session, event, found), query.fields_for("check-in-lists"))
         return JSONAPIResponse(document(resource))
 
 
@@ -227,7 +229,7 @@ def update_list(list_id: ResourceId, payload: ListUpdateRequest, call: Writer) -
             allow_reentry=attrs.allow_reentry,
             product_ids=products,
         )
-        return tx.respond(_list_document(tx, updated))
+        return tx.respond(_list_document(tx, updated, event))
 
 
 # -- scans -----------------------------------------------------------------------------------------
@@ -240,17 +242,23 @@ def update_list(list_id: ResourceId, payload: ListUpdateRequest, call: Writer) -
     responses=SCAN_ERRORS,
     summary="Scan a ticket at a door (team: admin or staff)",
     description="201 with `result: ok` admits the ticket. A refused scan is recorded too and answered with "
-    "409 `already-checked-in`, `unpaid`, `canceled` or `not-on-list`, or 404 `unknown-ticket`; the error's "
+    "409 `already-checked-in`, `unpaid`, `canceled`, `not-on-list` or `test-mode-ticket` (a ticket of a "
+    "test-mode order once the event is out of test mode), or 404 `unknown-ticket`; the error's "
     "`meta` names the ticket (`order-code`, `product`, `attendee-name`) when it was found. Two scans of one "
     "ticket at the same moment admit it once.",
 )
 def create_checkin(list_id: ResourceId, payload: CheckinCreateRequest, call: Writer) -> Response:
     no_client_id(payload.data.id)
     with call.unit() as tx:
-        found, _ = _list(tx, list_id)
-        scanned = service.scan(tx.session, found, payload.data.attributes.secret, actor=tx.actor)
+        # The list, its event and the ticket in one query; the caller is checked before anything is written.
+        found = service.open_door(tx.session, list_id, payload.data.attributes.secret)
+        missing = NotFound(f"Check-in list {list_id} does not exist.", parameter="id")
+        if found is None:
+            raise missing
+        access.check(tx.principal, found.organizer_id, missing)
+        scanned = service.scan(tx.session, found, actor=tx.actor)
         ticket = scanned.ticket
-        attendee = ticket.position.attendee_name if ticket else None
+        attendee = ticket.attendee_name if ticket else None
         if scanned.refusal is not None:
             if ticket is not None:
                 scanned.refusal.meta.update(

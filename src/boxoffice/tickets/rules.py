@@ -15,6 +15,7 @@ class ScanResult(StrEnum):
     CANCELED = "canceled"
     NOT_ON_LIST = "not-on-list"
     UNKNOWN_TICKET = "unknown-ticket"
+    TEST_MODE_TICKET = "test-mode-ticket"
 
 
 REFUSALS = tuple(r for r in ScanResult if r is not ScanResult.OK)
@@ -27,16 +28,27 @@ class TicketState:
     position_canceled: bool
     order_status: str
     on_list: bool
+    order_test_mode: bool = False
+    event_test_mode: bool = False
+
+
+def counts_test_tickets(*, event_test_mode: bool) -> bool:
+    """Whether tickets of test-mode orders are admitted and counted: only while the event is in
+    test mode; once it is out of it (live), they are refused at the door and left out of the figures."""
+    return event_test_mode
 
 
 def verdict(ticket: TicketState | None) -> ScanResult:
     """``ok`` when the ticket may enter (re-entry is decided by the database), else the refusal.
 
-    A canceled ticket is refused as canceled before anything else: it will never be valid again,
-    which is what the door needs to hear. An expired order is unpaid, like a pending one.
+    A test-mode ticket at an event out of test mode is refused as such before anything else, and a
+    canceled ticket as canceled: neither will ever be valid again, which is what the door needs to
+    hear. An expired order is unpaid, like a pending one.
     """
     if ticket is None:
         return ScanResult.UNKNOWN_TICKET
+    if ticket.order_test_mode and not counts_test_tickets(event_test_mode=ticket.event_test_mode):
+        return ScanResult.TEST_MODE_TICKET
     if ticket.position_canceled or ticket.order_status == "canceled":
         return ScanResult.CANCELED
     if not ticket.on_list:

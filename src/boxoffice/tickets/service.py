@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,15 +15,16 @@ from boxoffice.kit.clock import now
 from boxoffice.orders import audit
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderPosition
-from boxoffice.outbox.repository import insert_or_skip
 from boxoffice.tickets.models import Checkin, CheckInList
 from boxoffice.tickets.pdf import pages_of, render_tickets
 from boxoffice.tickets.repository import (
-    ScannedTicket,
+    Door,
+    DoorTicket,
+    admit_once,
+    door,
     first_admission,
-    list_product_ids,
     lists_of_event,
-    ticket_by_secret,
+    record_scan,
 )
 from boxoffice.tickets.rules import ScanResult, TicketState, clean_scan, is_valid_ticket, verdict
 
@@ -129,82 +131,78 @@ class Scan:
     """A recorded scan, the ticket it found (if any), and the refusal to answer with (if refused)."""
 
     checkin: Checkin
-    ticket: ScannedTicket | None
+    ticket: DoorTicket | None
     refusal: DomainError | None = None
 
 
 _REASONS = {
+    ScanResult.TEST_MODE_TICKET: "This is a ticket of a test-mode order; the event is no longer in test mode.",
     ScanResult.CANCELED: "This ticket is canceled.",
     ScanResult.NOT_ON_LIST: "This ticket's product is not admitted by this list.",
     ScanResult.UNPAID: "This ticket's order is not paid.",
 }
 
 
-def _record(
-    session: Session, check_in_list: CheckInList, position_id: int | None, result: ScanResult, actor: str
-) -> Checkin:
-    checkin = Checkin(
-        check_in_list_id=check_in_list.id, position_id=position_id, result=result.value, actor=actor, created_at=now()
-    )
-    session.add(checkin)
-    session.flush()
-    return checkin
+def open_door(session: Session, list_id: int, text: str) -> Door | None:
+    """The list ``list_id`` and what a scan of ``text`` found there (one query); None for no list.
 
-
-def _admit(session: Session, check_in_list: CheckInList, position_id: int, actor: str) -> Checkin | None:
-    """Record the admission; None when another scan admitted this ticket to this list first.
-
-    Without re-entry the unique (list, admitted position) key decides between two doors at the same
-    moment: ``INSERT … ON CONFLICT DO NOTHING`` makes the later one wait for the first to commit,
-    then insert nothing — one statement, no read-then-write, no aborted transaction.
+    The caller checks that whoever scans may use the list before :func:`scan` records anything.
     """
-    if check_in_list.allow_reentry:
-        return _record(session, check_in_list, position_id, ScanResult.OK, actor)
-    values = {
-        "check_in_list_id": check_in_list.id,
-        "position_id": position_id,
-        "admitted_position_id": position_id,
-        "result": ScanResult.OK.value,
-        "actor": actor,
-        "created_at": now(),
-    }
-    new_id = insert_or_skip(session, Checkin, values, unique=["check_in_list_id", "admitted_position_id"])
-    # The row as inserted, for the answer; not added to the session, which would read it back.
-    return None if new_id is None else Checkin(id=new_id, **values)
+    return door(session, list_id, clean_scan(text))
 
 
-def _already(session: Session, check_in_list: CheckInList, position_id: int) -> TicketRefused:
-    first = first_admission(session, check_in_list.id, position_id)
-    when: datetime | None = first.created_at if first is not None else None
+def _already(first_at: datetime | None, first_by: str | None) -> TicketRefused:
     detail = "This ticket was checked in already"
-    detail += f" at {when.strftime('%Y-%m-%d %H:%M:%S UTC')}." if when else "."
-    meta = {
-        "first-checked-in-at": when.isoformat() if when else None,
-        "first-checked-in-by": first.actor if first else None,
-    }
+    detail += f" at {first_at.strftime('%Y-%m-%d %H:%M:%S UTC')}." if first_at else "."
+    meta = {"first-checked-in-at": first_at.isoformat() if first_at else None, "first-checked-in-by": first_by}
     return TicketRefused(detail, code=ScanResult.ALREADY_CHECKED_IN.value, meta=meta)
 
 
-def scan(session: Session, check_in_list: CheckInList, text: str, *, actor: str) -> Scan:
-    """Check a scanned text in at ``check_in_list``: admit it or refuse it, and record either."""
-    secret = clean_scan(text)
-    ticket = ticket_by_secret(session, check_in_list.event_id, secret) if secret else None
+def scan(session: Session, found: Door, *, actor: str) -> Scan:
+    """Admit the ticket :func:`open_door` found at its list, or refuse it, and record either.
+
+    One insert: an admission to a list without re-entry takes the unique (list, admitted position)
+    key with ``INSERT … ON CONFLICT DO NOTHING``, so two doors scanning one ticket at the same moment
+    admit it once. Only the door that loses that race reads the first admission again.
+    """
+
+    def values(position_id: int | None, result: ScanResult) -> dict[str, Any]:
+        return {
+            "check_in_list_id": found.id, "position_id": position_id, "admitted_position_id": None,
+            "result": result.value, "actor": actor, "created_at": now(),
+        }  # fmt: skip
+
+    def recorded(row: dict[str, Any]) -> Checkin:
+        # The row as inserted, for the answer; not added to the session, which would write it again.
+        return Checkin(id=record_scan(session, row), **row)
+
+    ticket = found.ticket
     if ticket is None:
-        checkin = _record(session, check_in_list, None, ScanResult.UNKNOWN_TICKET, actor)
         refusal = UnknownTicket("No ticket of this event has this code.", pointer="/data/attributes/secret")
-        return Scan(checkin, None, refusal)
-    position = ticket.position
-    on_list = check_in_list.all_products or position.product_id in list_product_ids(session, check_in_list.id)
-    result = verdict(TicketState(position.canceled, ticket.order_status, on_list))
+        return Scan(recorded(values(None, ScanResult.UNKNOWN_TICKET)), None, refusal)
+    result = verdict(
+        TicketState(ticket.canceled, ticket.order_status, ticket.on_list, ticket.order_test_mode, found.event_test_mode)
+    )
+    admitted_before = not found.allow_reentry and ticket.first_admitted_at is not None
+    if result is ScanResult.OK and not admitted_before:
+        row = values(ticket.position_id, ScanResult.OK)
+        if found.allow_reentry:
+            return Scan(recorded(row), ticket)
+        row["admitted_position_id"] = ticket.position_id
+        new_id = admit_once(session, row)
+        if new_id is not None:
+            return Scan(Checkin(id=new_id, **row), ticket)
+        # Another door admitted it after our read: ask who, once.
+        first = first_admission(session, found.id, ticket.position_id)
+        ticket = replace(
+            ticket,
+            first_admitted_at=first.created_at if first else None,
+            first_admitted_by=first.actor if first else None,
+        )
     if result is ScanResult.OK:
-        admitted = _admit(session, check_in_list, position.id, actor)
-        if admitted is not None:
-            return Scan(admitted, ticket)
-        result = ScanResult.ALREADY_CHECKED_IN
-    checkin = _record(session, check_in_list, position.id, result, actor)
-    if result is ScanResult.ALREADY_CHECKED_IN:
-        return Scan(checkin, ticket, _already(session, check_in_list, position.id))
-    return Scan(checkin, ticket, TicketRefused(_REASONS[result], code=result.value))
+        checkin = recorded(values(ticket.position_id, ScanResult.ALREADY_CHECKED_IN))
+        return Scan(checkin, ticket, _already(ticket.first_admitted_at, ticket.first_admitted_by))
+    return Scan(recorded(values(ticket.position_id, result)), ticket, TicketRefused(_REASONS[result], code=result.value))
 
 
 # -- attendee names --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from boxoffice.db import unit_of_work
 from boxoffice.errors import DomainError, NotFound
 from boxoffice.tickets import service as tickets
 from boxoffice.tickets.models import CheckInList
-from boxoffice.tickets.repository import admitted_count, figures, lists_of_event, search_tickets
+from boxoffice.tickets.repository import admitted_counts, figures, list_figures, lists_of_event, search_tickets
 from boxoffice.tickets.rules import ScanResult
 from boxoffice.web.control.panel import Panel, open_panel
 from boxoffice.web.flash import redirect
@@ -41,6 +41,7 @@ HEADLINES = {
     ScanResult.CANCELED: "Canceled",
     ScanResult.NOT_ON_LIST: "Not on this list",
     ScanResult.UNKNOWN_TICKET: "Unknown ticket",
+    ScanResult.TEST_MODE_TICKET: "Test ticket",
 }
 
 
@@ -53,7 +54,9 @@ def _lists_page(
     request: Request, session: Session, panel: Panel, *, error: DomainError | None = None,
     values: Mapping[str, Any] | None = None, status_code: int = 200,
 ) -> Response:
-    lists = [(item, figures(session, item)) for item in lists_of_event(session, panel.event.id)]
+    found = lists_of_event(session, panel.event.id)
+    counted = list_figures(session, panel.event, found)  # the event's tickets read once, not once per list
+    lists = [(item, counted[item.id]) for item in found]
     context = {
         "panel": panel, "lists": lists, "products": _products(session, panel), "values": values or {},
         "error": error, "errors": field_errors(error),
@@ -102,7 +105,7 @@ def _scanner_page(
     # The expected count reads every ticket of the event: on the page, not after every scan.
     term = request.query_params.get("q", "").strip()
     context = {
-        "panel": panel, "list": check_in_list, "figures": figures(session, check_in_list), "result": result,
+        "panel": panel, "list": check_in_list, "figures": figures(session, panel.event, check_in_list), "result": result,
         "term": term, "found": search_tickets(session, panel.event.id, term) if term else [],
     }
     return render(request, "control/scanner.html", context)
@@ -122,8 +125,10 @@ def scan(request: Request, organizer: str, event: str, list_id: int, form: Form)
     """Scan one ticket (any team member). JSON for the scanner's script, the page for a plain form."""
     with unit_of_work() as session:
         panel = open_panel(request, session, organizer, event, SECTION)
-        check_in_list = _list_of(session, panel, list_id)
-        scanned = tickets.scan(session, check_in_list, text(form, "secret"), actor=panel.principal.actor)
+        found = tickets.open_door(session, list_id, text(form, "secret"))
+        if found is None or found.event_id != panel.event.id:
+            raise NotFound(f"Check-in list {list_id} does not exist.", parameter="list_id")
+        scanned = tickets.scan(session, found, actor=panel.principal.actor)
         ticket = scanned.ticket
         outcome = ScanResult(scanned.checkin.result)
         result = {
@@ -131,11 +136,11 @@ def scan(request: Request, organizer: str, event: str, list_id: int, form: Form)
             "ok": outcome is ScanResult.OK,
             "headline": HEADLINES[outcome],
             "reason": scanned.refusal.detail if scanned.refusal is not None else "",
-            "attendee": ticket.position.attendee_name if ticket else None,
+            "attendee": ticket.attendee_name if ticket else None,
             "product": ticket.product_name if ticket else None,
             "order": ticket.order_code if ticket else None,
-            "admitted": admitted_count(session, check_in_list),
+            "admitted": admitted_counts(session, panel.event, [found])[found.id],
         }
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse(result, headers={"Cache-Control": "no-store"})
-        return _scanner_page(request, session, panel, check_in_list, result)
+        return _scanner_page(request, session, panel, _list_of(session, panel, list_id), result)

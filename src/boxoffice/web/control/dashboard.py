@@ -42,7 +42,7 @@ def dashboard(request: Request, organizer: str, event: str) -> Response:
             "panel": panel, "warnings": warnings(session, panel.event, panel.base), "chart": chart,
             "totals": totals, "stuck": stuck_attempts(session, panel.event),
             "export_kinds": list(KINDS), "export_formats": list(FORMATS),
-            "checkin": checkin_figures(session, panel.event.id),
+            "checkin": checkin_figures(session, panel.event),
             "sales": product_figures(session, panel.event), "seats": quota_figures(session, panel.event),
         }
         return render(request, "control/dashboard.html", context)
