@@ -28,8 +28,16 @@ The server is pretix's documented production command: gunicorn ``pretix.wsgi`` w
 workers, as many worker processes as boxoffice's ``serve`` (2), without ``--max-requests`` (a recycled
 worker would take its CPU time out of the count) and without a reverse proxy (boxoffice has none here
 either). No Celery broker is configured, so pretix runs its tasks (the two mails) inside the request's
-process, as boxoffice's default deployment runs its jobs inside the server's workers. The mails go over
+process, as boxoffice's default deployment runs its jobs inside the server's workers — but inside the
+request: pretix's latencies include its two mails (the ticket PDF too), boxoffice's do not (its job
+threads send them after the answer; ``jobs_left_at_end`` shows whether they kept up). The mails go over
 SMTP to a sink on loopback (a subprocess of this harness) that counts and discards them.
+
+Both sides are measured alike (:func:`measure`): a few whole cycles prime the fresh server, then the
+load generator of ``bench.load`` runs the clients; the rate is the cycles that ended inside the
+measured window per second, and the CPU time is the server's worker processes' (``/proc``) inside that
+window per such cycle. ``--only versus`` alternates the sides round by round and prints the ratios of
+their medians.
 """
 
 from __future__ import annotations
