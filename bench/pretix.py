@@ -30,13 +30,13 @@ worker would take its CPU time out of the count) and without a reverse proxy (bo
 either). No Celery broker is configured, so pretix runs its tasks (the two mails) inside the request's
 process, as boxoffice's default deployment runs its jobs inside the server's workers — but inside the
 request: pretix's latencies include its two mails (the ticket PDF too), boxoffice's do not (its job
-threads send them after the answer; ``jobs_left_at_end`` shows whether they kept up). The mails go over
+threads send them after the answer, and :func:`measure` waits for them before it reads the CPU time). The mails go over
 SMTP to a sink on loopback (a subprocess of this harness) that counts and discards them.
 
 Both sides are measured alike (:func:`measure`): a few whole cycles prime the fresh server, then the
 load generator of ``bench.load`` runs the clients; the rate is the cycles that ended inside the
-measured window per second, and the CPU time is the server's worker processes' (``/proc``) inside that
-window per such cycle. ``--only versus`` alternates the sides round by round and prints the ratios of
+measured window per second, and the CPU time is the server's worker processes' (``/proc``) from the
+start of the load until the server's queued work is done, per cycle. ``--only versus`` alternates the sides round by round and prints the ratios of
 their medians.
 """
 
@@ -454,17 +454,21 @@ def measure(
     duration: float,
     warmup: float,
     max_cycles: int | None = None,
+    pending: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
     """Prime the server, run the load against it, and add the workers' CPU time to what it measured.
 
     Priming runs :data:`PRIMING_CYCLES` whole cycles first, on both sides alike: a worker's first
     requests import and cache a lot (pretix imports its URL configuration, forms and PDF renderer on
     first use — seconds of CPU time on a busy machine), which a time-based warm-up alone does not
-    cover. CPU time is then read over the whole load per cycle served, and inside the measured window
-    per cycle counted there (what the ratios use)."""
+    cover. ``pending`` counts the work the server still has queued after its answers (boxoffice's mail
+    jobs); it is waited for after priming and after the load, so the CPU time per cycle over the
+    whole load (what the ratios use) includes the mails of every cycle and of no other. The CPU time
+    inside the measured window per cycle ended there is kept too: it leaves out mails still queued."""
     primed = run_load(
         server.base_url, clients=clients, scenario=make_scenario(1), duration=300, max_cycles=PRIMING_CYCLES
     )
+    _drain(pending)
     pids = server.worker_pids()
     marks: list[float] = []
 
@@ -486,10 +490,14 @@ def measure(
         )
         for timer in timers:
             timer.cancel()  # the load ended early (max_cycles): no window to measure
+        left = pending() if pending else 0
+        drain_seconds = _drain(pending)
     measured = result.as_dict()
     measured.update(usage.as_dict())
     measured["all_cycles"] = result.all_cycles
     measured["priming_cycles"] = primed.all_cycles
+    measured["queued_at_end"] = left
+    measured["drain_seconds"] = drain_seconds
     measured["worker_cpu_ms_per_cycle"] = (
         round(usage.cpu_seconds * 1000 / result.all_cycles, 1) if result.all_cycles else None
     )
@@ -500,6 +508,16 @@ def measure(
         round((marks[1] - marks[0]) * 1000 / result.ended, 1) if len(marks) == 2 and result.ended else None
     )
     return measured
+
+
+def _drain(pending: Callable[[], int] | None, timeout: float = 300.0) -> float | None:
+    """Wait until ``pending()`` is 0; the seconds that took (None: it did not get there in time)."""
+    start = time.monotonic()
+    while pending is not None and pending():
+        if time.monotonic() - start > timeout:
+            return None
+        time.sleep(0.5)
+    return round(time.monotonic() - start, 1)
 
 
 def pretix_round(
@@ -527,24 +545,29 @@ def pretix_round(
 def boxoffice_round(clients: int, *, duration: float, warmup: float, max_cycles: int | None = None) -> dict[str, Any]:
     """One boxoffice round, as ``throughput`` runs it (fresh database, ``serve --workers 2``, the same
     checkout scenario), measured like pretix's."""
-    import psycopg
-
     with infra.fresh_database() as database:
         catalogue = infra.seed(database, quota_size=None)
         with infra.running_server(database, workers=WORKERS, log_name=f"versus-boxoffice-{clients}") as server:
-            measured = measure(
+            return measure(
                 server,
                 lambda seed: throughput.checkout_scenario(catalogue, seed),
                 clients,
                 duration=duration,
                 warmup=warmup,
                 max_cycles=max_cycles,
+                pending=lambda: _queued_jobs(database),
             )
-            # boxoffice's mails are jobs run after the answer: a backlog would be CPU the window missed.
-            with psycopg.connect(database.libpq) as conn:
-                row = conn.execute("SELECT count(*) FROM outbox_jobs WHERE state IN ('queued', 'running')").fetchone()
-            measured["jobs_left_at_end"] = row[0] if row else None
-            return measured
+
+
+def _queued_jobs(database: infra.Database) -> int:
+    """boxoffice's jobs due and not yet done (its mails are jobs run after the answer)."""
+    import psycopg
+
+    with psycopg.connect(database.libpq) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM outbox_jobs WHERE state = 'running' OR (state = 'queued' AND run_at <= now())"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def run(
@@ -590,7 +613,7 @@ def _summary(side: str, measured: dict[str, Any]) -> dict[str, Any]:
         "place_p99_ms": place.get("p99_ms"),
         "pay_p50_ms": pay.get("p50_ms"),
         "pay_p99_ms": pay.get("p99_ms"),
-        "cpu_ms_per_cycle": measured["window_cpu_ms_per_cycle"],
+        "cpu_ms_per_cycle": measured["worker_cpu_ms_per_cycle"],
         "errors": sum(measured["errors"].values()),
     }
 
