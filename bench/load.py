@@ -56,6 +56,9 @@ class Recorder:
     cycles: int = 0
     # Every finished cycle, warm-up included (to divide the server's CPU time by).
     all_cycles: int = 0
+    # Cycles that ended inside the window, wherever they started: the rate of a server whose cycles
+    # take a good part of the window (``cycles`` leaves out those that straddle its start).
+    ended: int = 0
 
     def counts(self, start: float, end: float) -> bool:
         return self.window_start <= start and end <= self.window_end
@@ -73,8 +76,11 @@ class Recorder:
 
     def cycle(self, start: float) -> None:
         self.all_cycles += 1
-        if self.counts(start, time.monotonic()):
+        end = time.monotonic()
+        if self.counts(start, end):
             self.cycles += 1
+        if self.counts(end, end):
+            self.ended += 1
 
     def error(self, kind: str) -> None:
         self.errors[kind] += 1
@@ -100,6 +106,7 @@ class LoadResult:
     latencies: dict[str, dict[str, float | int]]
     errors: dict[str, int]
     all_cycles: int = 0
+    ended: int = 0
 
     @property
     def cycles_per_second(self) -> float:
@@ -146,6 +153,7 @@ async def _run(
         {kind: latency_summary(values) for kind, values in sorted(recorder.latencies.items())},
         dict(recorder.errors.most_common()),
         recorder.all_cycles,
+        recorder.ended,
     )
 
 

@@ -1,4 +1,5 @@
-"""``python -m bench.run --size small|full [--only NAME]``: run the benchmarks, save raw JSON.
+"""``python -m bench.run --size small|full [--only NAME] [--clients N,…] [--duration S] [--warmup S]
+[--rounds N]``: run the benchmarks, save raw JSON.
 
 Each benchmark creates its own PostgreSQL database (``BOXOFFICE_BENCH_DATABASE_URL``, default the
 local server as ``postgres``) and drops it afterwards. Results go to ``bench/results/`` (one JSON file
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -32,6 +34,11 @@ BENCHMARKS: dict[str, str] = {
     "webhooks": "bench.webhooks",
     "checkin": "bench.checkin",
     "profile": "bench.profile",
+}
+# Run only when named with --only: they need pretix installed apart (bench/pretix.py says how).
+ON_REQUEST: dict[str, str] = {
+    "pretix": "bench.pretix:run",
+    "versus": "bench.pretix:versus",
 }
 
 
@@ -69,11 +76,27 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_one(name: str, size: str) -> dict[str, Any]:
-    runner: Callable[[str], dict[str, Any]] = importlib.import_module(BENCHMARKS[name]).run
+def _runner(name: str) -> Callable[..., dict[str, Any]]:
+    module, _, function = {**BENCHMARKS, **ON_REQUEST}[name].partition(":")
+    runner: Callable[..., dict[str, Any]] = getattr(importlib.import_module(module), function or "run")
+    return runner
+
+
+def run_one(name: str, size: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one benchmark with those of ``options`` (clients, duration, warmup, rounds) it takes."""
+    runner = _runner(name)
+    accepted = inspect.signature(runner).parameters
+    given = {key: value for key, value in (options or {}).items() if value is not None}
+    for key in sorted(set(given) - set(accepted)):
+        print(f"({name} takes no --{key}; ignored)", file=sys.stderr)
+    if "clients" in given and "clients" in accepted and accepted["clients"].annotation == "int":
+        # A benchmark at one concurrency (profile) takes one count.
+        if len(given["clients"]) != 1:
+            raise SystemExit(f"{name} runs at one concurrency: give --clients N")
+        given["clients"] = given["clients"][0]
     started = datetime.now(UTC)
     clock = time.monotonic()
-    result = runner(size)
+    result = runner(size, **{key: value for key, value in given.items() if key in accepted})
     record = {
         "benchmark": name,
         "size": size,
@@ -94,11 +117,28 @@ def run_one(name: str, size: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--size", choices=("small", "full"), default="small")
-    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only this one (repeatable)")
+    parser.add_argument(
+        "--only", choices=sorted({**BENCHMARKS, **ON_REQUEST}), action="append", help="run only this one (repeatable)"
+    )
+    parser.add_argument("--clients", type=_counts, help="concurrencies, comma-separated (e.g. 10 or 1,10,50)")
+    parser.add_argument("--duration", type=float, help="measured seconds per round")
+    parser.add_argument("--warmup", type=float, help="warm-up seconds per round, not measured")
+    parser.add_argument("--rounds", type=int, help="alternating rounds per side (versus)")
     args = parser.parse_args(argv)
+    options = {"clients": args.clients, "duration": args.duration, "warmup": args.warmup, "rounds": args.rounds}
     for name in args.only or list(BENCHMARKS):
-        run_one(name, args.size)
+        run_one(name, args.size, options)
     return 0
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"client counts must be at least 1: {text!r}")
+    return counts
 
 
 if __name__ == "__main__":
