@@ -35,9 +35,9 @@ from boxoffice.payments import rules
 from boxoffice.payments.balance import refresh_balance, restate_balance
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import (
+    add_attempt,
     lock_payment,
     lock_refund,
-    next_local_id,
     order_id_of_payment,
     order_id_of_refund,
     refunds_of_payment,
@@ -102,16 +102,9 @@ def start_payment(
         raise Conflict(f"Order {order.code} has nothing left to pay.", code="order-paid")
     amount = left if amount is None else amount
     amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount", allow_zero=provider == "free")
-    payment = Payment(
-        order_id=order.id,
-        local_id=next_local_id(session, Payment, order.id),
-        provider=provider,
-        amount=amount,
-        state=PaymentState.CREATED,
-        info=info or {},
+    payment = add_attempt(
+        session, Payment, order_id=order.id, provider=provider, amount=amount, state=PaymentState.CREATED, info=info or {}
     )
-    session.add(payment)
-    session.flush()
     audit.record(session, order, actor, Action.PAYMENT_CREATED, payment=payment.full_id, provider=provider, amount=amount)
     return payment
 
@@ -257,18 +250,17 @@ def create_refund(
             pointer="/data/attributes/amount",
             code="refund-exceeds-payment",
         )
-    refund = Refund(
+    refund = add_attempt(
+        session,
+        Refund,
         order_id=order.id,
         payment_id=payment.id,
-        local_id=next_local_id(session, Refund, order.id),
         provider=provider or payment.provider,
         amount=amount,
         state=RefundState.CREATED,
         source=source,
         comment=comment,
     )
-    session.add(refund)
-    session.flush()
     audit.record(
         session,
         order,
@@ -375,10 +367,11 @@ def create_external_refund(
     """
     order = lock_order(session, order_id)
     amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount")
-    refund = Refund(
+    refund = add_attempt(
+        session,
+        Refund,
         order_id=order.id,
         payment_id=payment_id,
-        local_id=next_local_id(session, Refund, order.id),
         provider=provider,
         amount=amount,
         state=RefundState.EXTERNAL,
@@ -387,8 +380,6 @@ def create_external_refund(
         provider_reference=reference,
         info=info or {},
     )
-    session.add(refund)
-    session.flush()
     audit.record(session, order, actor, Action.REFUND_EXTERNAL, refund=refund.full_id, amount=amount, comment=comment)
     bal = refresh_balance(session, order)
     if rules.external_refund_settles_overpayment(total=order.total, net_paid=bal.net_paid, amount=amount):
