@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boxoffice.books import rollup
 from boxoffice.catalogue import rules as catalogue_rules
 from boxoffice.catalogue.models import Event
 from boxoffice.errors import Conflict, InvalidValue, NotFound
@@ -141,6 +142,7 @@ def place_order(
     write_balance(order, balance(total=order.total, order_status=order.status, payments=(), refunds=()))
     session.add(order)
     session.flush()
+    rollup.follow_sale(session, order, status_before=None, total_before=None)
     audit.record(
         session,
         order,
@@ -179,7 +181,9 @@ def set_payment_fee(
 
 
 def recompute_total(session: Session, order: Order) -> None:
+    before = order.total
     order.total = order_total((p.price for p in order.live_positions), (f.value for f in order.live_fees))
+    rollup.follow_sale(session, order, status_before=order.status, total_before=before)
     refresh_balance(session, order)
 
 

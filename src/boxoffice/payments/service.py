@@ -32,7 +32,7 @@ from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
 from boxoffice.payments import rules
-from boxoffice.payments.balance import refresh_balance, restate_balance
+from boxoffice.payments.balance import add_confirmed_payment, refresh_balance, restate_balance
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import (
     add_attempt,
@@ -153,7 +153,7 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
     rollup.add_to_day(session, order, moment=payment.payment_date, paid=payment.amount)
     audit.record(session, order, actor, Action.PAYMENT_CONFIRMED, payment=payment.full_id, amount=payment.amount)
 
-    bal = refresh_balance(session, order)
+    bal = add_confirmed_payment(session, order, payment.amount)
     outcome = rules.order_after_confirmation(order_status=order.status, pending_sum_after=bal.pending_sum)
     if outcome == ConfirmOutcome.ORDER_PAID:
         transitions.pay(session, order, actor, late=False)
