@@ -91,3 +91,21 @@ def release_seats(session: Session, demand: Mapping[int, int]) -> None:
 def products_of_event(session: Session, event_id: int, product_ids: list[int]) -> dict[int, Product]:
     rows = session.execute(select(Product).where(Product.event_id == event_id, Product.id.in_(product_ids))).scalars()
     return {p.id: p for p in rows}
+
+
+def products_with_quotas(
+    session: Session, event_id: int, product_ids: list[int]
+) -> tuple[dict[int, Product], dict[int, list[int]]]:
+    """The event's products of ``product_ids`` and the quota ids of each, in one query."""
+    rows = session.execute(
+        select(Product, product_quotas.c.quota_id)
+        .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
+        .where(Product.event_id == event_id, Product.id.in_(product_ids))
+    ).all()
+    products: dict[int, Product] = {}
+    quotas: dict[int, list[int]] = {pid: [] for pid in product_ids}
+    for product, quota_id in rows:
+        products[product.id] = product
+        if quota_id is not None:
+            quotas[product.id].append(quota_id)
+    return products, quotas

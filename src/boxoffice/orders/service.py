@@ -22,8 +22,7 @@ from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
 from boxoffice.orders.repository import (
     lock_order,
-    products_of_event,
-    quota_ids_by_product,
+    products_with_quotas,
     reserve_seats,
 )
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, expiry_deadline, order_total, quota_demand
@@ -92,7 +91,7 @@ def place_order(
     if quantity > MAX_POSITIONS:
         raise InvalidValue(f"At most {MAX_POSITIONS} tickets fit in one order.", pointer="/data/attributes/positions")
     product_ids = sorted({i.product_id for i in items})
-    products = products_of_event(session, event.id, product_ids)
+    products, quotas = products_with_quotas(session, event.id, product_ids)
     placed_at = now()
     per_product: dict[int, int] = {}
     for index, item in enumerate(items):
@@ -117,7 +116,6 @@ def place_order(
                 code="too-many",
             )
 
-    quotas = quota_ids_by_product(session, product_ids)
     demand = quota_demand((item.product_id, quotas[item.product_id]) for item in items for _ in range(item.quantity))
 
     order = Order(
