@@ -2,7 +2,9 @@
 
 Every move of ``Payment.state`` and ``Refund.state`` is a function here and goes through
 ``PAYMENT_MOVES.move`` / ``REFUND_MOVES.move`` (the tables in :mod:`boxoffice.payments.rules`,
-documented in docs/providers.md), writing the order's audit log and recomputing its balance.
+documented in docs/providers.md), writing the order's audit log and its stored balance
+(:mod:`boxoffice.payments.balance`: recomputed from the attempts, or — when a payment is confirmed —
+the payment added to it).
 Providers, the inbox, the janitor and the API all call these functions; none assigns a state. When
 a confirmed payment makes the order paid, the order moves through :mod:`boxoffice.orders.transitions`.
 Each function runs inside the caller's transaction (never commits).
