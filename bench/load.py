@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from bench.wire import Answer, Client, TransportError
 
 JSONAPI = "application/vnd.api+json"
 
@@ -60,9 +60,7 @@ class Recorder:
     def counts(self, start: float, end: float) -> bool:
         return self.window_start <= start and end <= self.window_end
 
-    async def request(
-        self, client: httpx.AsyncClient, kind: str, method: str, url: str, **kwargs: Any
-    ) -> httpx.Response:
+    async def request(self, client: Client, kind: str, method: str, url: str, **kwargs: Any) -> Answer:
         """Send one request and time it as ``kind``; a non-2xx answer is counted as an error of its kind."""
         start = time.monotonic()
         response = await client.request(method, url, **kwargs)
@@ -82,7 +80,7 @@ class Recorder:
         self.errors[kind] += 1
 
 
-def error_code(response: httpx.Response) -> str:
+def error_code(response: Answer) -> str:
     """The first JSON:API error's ``code`` (or ``-``)."""
     try:
         errors = response.json().get("errors") or [{}]
@@ -91,7 +89,7 @@ def error_code(response: httpx.Response) -> str:
         return "-"
 
 
-Scenario = Callable[[httpx.AsyncClient, Recorder], Awaitable[None]]
+Scenario = Callable[[Client, Recorder], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -121,14 +119,13 @@ class LoadResult:
 async def _client_loop(
     base_url: str, scenario: Scenario, recorder: Recorder, deadline: float, max_cycles: int | None
 ) -> None:
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+    async with Client(base_url, timeout=60) as client:
         while time.monotonic() < deadline and (max_cycles is None or recorder.cycles < max_cycles):
             try:
                 await scenario(client, recorder)
             except Stop:
                 return
-            except httpx.HTTPError as exc:
+            except TransportError as exc:
                 recorder.error(f"transport {type(exc).__name__}")
 
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import text
 
 from bench import infra
 from bench.load import JSONAPI, Recorder, Scenario, Stop, order_document, run_load
+from bench.wire import Client
 
 SIZES = {
     "small": {"quota": 200, "buyers": 1000, "clients": 50},
@@ -48,7 +48,7 @@ class Sales:
 def rush_scenario(catalogue: infra.Catalogue, sales: Sales, seed: int = 11) -> Scenario:
     rng = random.Random(seed)
 
-    async def buyer(client: httpx.AsyncClient, rec: Recorder) -> None:
+    async def buyer(client: Client, rec: Recorder) -> None:
         if sales.next_buyer >= sales.buyers:
             raise Stop
         sales.next_buyer += 1

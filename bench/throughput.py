@@ -11,10 +11,9 @@ import random
 import time
 from typing import Any
 
-import httpx
-
 from bench import infra
 from bench.load import CHARGE_DOCUMENT, JSONAPI, LoadResult, Recorder, Scenario, order_document, run_load
+from bench.wire import Client
 
 HEADERS = {"Content-Type": JSONAPI, "Accept": JSONAPI}
 
@@ -34,7 +33,7 @@ def checkout_scenario(catalogue: infra.Catalogue, seed: int = 7) -> Scenario:
     rng = random.Random(seed)
     counter = iter(range(1, 1 << 62))
 
-    async def cycle(client: httpx.AsyncClient, rec: Recorder) -> None:
+    async def cycle(client: Client, rec: Recorder) -> None:
         start = time.monotonic()
         body = order_document(
             catalogue.event_id, random_positions(catalogue.product_ids, rng), f"buyer{next(counter)}@bench.example"

@@ -13,10 +13,9 @@ import json
 import time
 from typing import Any
 
-import httpx
-
 from bench import bulkload, infra
 from bench.load import Recorder, Scenario, Stop, run_load
+from bench.wire import Client
 
 SIZES = {"small": {"events": 300, "clients": 10}, "full": {"events": 3000, "clients": 20}}
 
@@ -75,7 +74,7 @@ def callback_scenario(database: infra.Database, intents: list[dict[str, Any]]) -
         key = signing.webhook_key(session)
     pending = iter(intents)
 
-    async def deliver(client: httpx.AsyncClient, rec: Recorder) -> None:
+    async def deliver(client: Client, rec: Recorder) -> None:
         intent = next(pending, None)
         if intent is None:
             raise Stop

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from boxoffice import config, db
 from boxoffice.catalogue.models import Event, Product, Quota
 from boxoffice.catalogue.service import create_event, create_product, create_quota, get_or_create_organizer
+from boxoffice.kit import memo
 
 
 def _create_postgres_database(server_url: str, worker: str) -> tuple[str, str]:
@@ -70,8 +71,9 @@ def _tables_in_delete_order() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Empty every table after a test that used the database."""
+    """Empty every table (and the memos of answers read from it) after a test that used the database."""
     yield
+    memo.forget_all()
     if "database_url" not in request.fixturenames:
         return
     url = request.getfixturevalue("database_url")

@@ -3,9 +3,10 @@
 Layers, bottom up: ``kit``/``errors``/``config`` → ``db`` → the domains (``accounts``, ``catalogue``,
 ``orders``, ``payments``, ``providers``, …) → HTTP plumbing (``api``) and the domains' edge modules
 (``api.py``, ``*_api.py``, ``schemas.py``) → ``web`` → the composition roots (``app``, ``cli``,
-``worker``, ``reactions``, ``models_registry``). The composition roots ``reactions`` and
-``models_registry`` wire every domain together and are loaded lazily by the module that needs
-them (``orders.audit``, ``db``): those two edges are the only ones allowed to point up.
+``worker``, ``reactions``, ``models_registry``, ``tasks_registry``). The composition roots
+``reactions``, ``models_registry`` and ``tasks_registry`` wire every domain together and are loaded
+lazily by the module that needs them (``orders.audit``, ``db``, ``outbox.tasks``): those edges are
+the only ones allowed to point up.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "boxoffice"
 
-ROOTS = {"boxoffice.app", "boxoffice.cli", "boxoffice.worker", "boxoffice.reactions", "boxoffice.models_registry"}
-LAZY_ROOTS = {"boxoffice.reactions", "boxoffice.models_registry"}
+ROOTS = {
+    "boxoffice.app",
+    "boxoffice.cli",
+    "boxoffice.worker",
+    "boxoffice.reactions",
+    "boxoffice.models_registry",
+    "boxoffice.tasks_registry",
+}
+LAZY_ROOTS = {"boxoffice.reactions", "boxoffice.models_registry", "boxoffice.tasks_registry"}
 EDGE_NAMES = ("api", "schemas")
 # Modules of plain functions and values: no database, no HTTP, no provider.
 PURE_NAMES = ("rules", "policies", "actions")

@@ -69,7 +69,8 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["system"], summary="Liveness check", response_class=JSONResponse)
-    def healthz() -> JSONResponse:
+    async def healthz() -> JSONResponse:
+        # On the event loop: a liveness check must answer while every request thread is busy.
         return JSONResponse({"status": "ok"})
 
     for module_name in ROUTER_MODULES:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     make_url,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.orm.util import identity_key
@@ -260,19 +261,29 @@ def loaded(session: Session, model: type[Any], row_id: int) -> Any:
     return session.identity_map.get(identity_key(model, row_id))
 
 
+def dialect_insert(session: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` into ``model`` in the session's database's own dialect, which has ``ON CONFLICT``."""
+    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return builder(model)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_LOCKED, None)
+
+
 @contextmanager
 def read_only(url: str | None = None) -> Iterator[Session]:
     """A session for a look before a unit of work, on a connection in autocommit mode: each
     statement reads on its own, with no ``BEGIN``/``ROLLBACK`` round trips and no transaction kept
-    open (on SQLite, no write lock taken). For reads only — nothing is flushed or committed."""
-    with get_engine(url).connect() as connection:
-        reading = connection.execution_options(isolation_level="AUTOCOMMIT")
-        with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
-            yield session
+    open (on SQLite, no write lock taken). For reads only — nothing is flushed or committed.
+
+    The connection is checked out at the first statement, so a look answered from memory (a
+    sold-out refusal in a rush) costs no pool checkout at all."""
+    reading = get_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with Session(bind=reading, autoflush=False, expire_on_commit=False) as session:
+        yield session
 
 
 def missing_database(url: str | None = None) -> str | None:

@@ -24,7 +24,7 @@ from boxoffice.config import get_settings
 from boxoffice.kit.lifespan import around_lifespan
 from boxoffice.outbox import dispatch, schedule
 from boxoffice.outbox.embedded import EmbeddedRunner
-from boxoffice.outbox.tasks import load_task_modules
+from boxoffice.outbox.tasks import load_tasks
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def setup_broker() -> None:
         raise RuntimeError("BOXOFFICE_REDIS_URL is not set")
     broker = get_broker(url)
     dispatch.install(DramatiqDispatcher(broker))
-    load_task_modules()
+    load_tasks()
 
 
 def run_scheduler() -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.api.test_api_statements import counting
 
 from boxoffice.catalogue.models import Quota
 from boxoffice.kit import clock
@@ -258,3 +259,19 @@ def test_audit_entries_name_who_did_what(api: Any, world: Any) -> None:
     assert ("order.paid", "user:staff@acme-x.example") in {
         (e["attributes"]["action"], e["attributes"]["actor"]) for e in entries
     }
+
+
+def test_a_sold_out_answer_repeated_within_a_second_runs_no_sql(
+    api: Any, world: Any, uow: Any, database_url: str
+) -> None:
+    with uow() as s:
+        quota = s.get(Quota, world.shop.quota_id)
+        assert quota is not None
+        quota.size = quota.used
+    first = api.post("/v1/orders", 409, doc=world.order_document())
+    with counting(database_url) as count:
+        again = api.post("/v1/orders", 409, doc=world.order_document())
+    assert again == first
+    assert count.statements == 0
+    # Another quantity, payment mode or event is looked at afresh.
+    api.post("/v1/orders", 422, doc=world.order_document(mode="paypal"))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from boxoffice.outbox import runner
 from boxoffice.outbox.models import OutboxJob
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import Finish, task
+from boxoffice.outbox.tasks import Finish, Task, register
 
 seen: list[tuple[str, Any]] = []
 
@@ -26,7 +26,6 @@ def _read(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "claimed-by": job.claimed_by}
 
 
-@task("test.batch.staged", prepare=_read, lease=timedelta(minutes=2))
 def staged(params: dict[str, Any]) -> Finish:
     seen.append(("ran", params["key"]))
 
@@ -38,9 +37,14 @@ def staged(params: dict[str, Any]) -> Finish:
     return finish
 
 
-@task("test.batch.broken-prepare", prepare=lambda _s, _p: 1 / 0)  # type: ignore[arg-type, misc]
+register(Task("test.batch.staged", staged, prepare=_read, lease=timedelta(minutes=2)))
+
+
 def never(params: dict[str, Any]) -> None:
     seen.append(("ran", "never"))
+
+
+register(Task("test.batch.broken-prepare", never, prepare=lambda _s, _p: 1 / 0))  # type: ignore[arg-type, misc]
 
 
 @pytest.fixture(autouse=True)

@@ -16,15 +16,17 @@ from boxoffice.outbox import dispatch, runner
 from boxoffice.outbox.broker import DramatiqDispatcher, make_broker
 from boxoffice.outbox.models import OutboxJob
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task, register
 from components import redis_url
 
 seen: list[str] = []
 
 
-@task("test.dramatiq.note")
 def note(params: dict[str, Any]) -> None:
     seen.append(params["text"])
+
+
+register(Task("test.dramatiq.note", note))
 
 
 @pytest.fixture

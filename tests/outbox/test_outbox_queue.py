@@ -10,23 +10,25 @@ import pytest
 from sqlalchemy import func, select
 
 from boxoffice.kit.clock import now
-from boxoffice.outbox import runner
+from boxoffice.outbox import dispatch, runner
 from boxoffice.outbox.dispatch import Synchronous
 from boxoffice.outbox.models import OutboxJob
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task, register
 
 calls: Counter[str] = Counter()
 failures_left: dict[str, int] = {}
 
 
-@task("test.outbox.record", lease=timedelta(minutes=1), max_attempts=3)
 def record(params: dict[str, Any]) -> None:
     key = params["key"]
     if failures_left.get(key, 0) > 0:
         failures_left[key] -= 1
         raise RuntimeError(f"{key} is not ready yet")
     calls[key] += 1
+
+
+register(Task("test.outbox.record", record, lease=timedelta(minutes=1), max_attempts=3))
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +158,76 @@ def test_of_many_workers_handed_the_same_job_exactly_one_runs_it(uow, deferred_j
         outcomes = Counter(pool.map(lambda _: runner.run_job(job_id), range(8)))
     assert outcomes == {"done": 1, "skipped": 7}
     assert calls["contended"] == 1
+
+
+class DiesAfterCommit(Synchronous):
+    """A dispatcher of this process whose process dies right after the commit: claims never run."""
+
+    def run_claimed(self, claims: Any) -> None:
+        return None
+
+
+def test_a_job_written_claimed_by_a_process_that_dies_is_run_by_a_later_sweep(uow, travel) -> None:  # type: ignore[no-untyped-def]
+    previous = dispatch.install(DiesAfterCommit())
+    try:
+        with uow() as s:
+            job_id = enqueue(s, "test.outbox.record", {"key": "claimed-then-lost"})
+        job = _job(uow, job_id)
+        assert job.state == "running" and job.attempts == 1, "written claimed: no claim transaction"
+        assert runner.sweep(Synchronous()).recovered == 0, "the lease still holds"
+        travel(61)
+        report = runner.sweep(Synchronous())
+    finally:
+        dispatch.install(previous)
+    assert report.recovered == 1 and report.sent == [job_id]
+    assert calls["claimed-then-lost"] == 1
+    job = _job(uow, job_id)
+    assert job.state == "done" and job.attempts == 2
+
+
+def test_a_job_written_claimed_in_a_rolled_back_savepoint_never_runs(uow, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    with uow() as s:
+        savepoint = s.begin_nested()
+        enqueue(s, "test.outbox.record", {"key": "savepoint"})
+        savepoint.rollback()
+        kept = enqueue(s, "test.outbox.record", {"key": "kept"})
+    assert calls["savepoint"] == 0 and calls["kept"] == 1
+    assert _job(uow, kept).state == "done"
+
+
+def test_a_claim_that_waited_past_its_lease_is_left_to_the_sweep(uow, travel) -> None:  # type: ignore[no-untyped-def]
+    held: list[runner.Claim] = []
+
+    class Holds(Synchronous):
+        def run_claimed(self, claims: Any) -> None:
+            held.extend(claims)
+
+    previous = dispatch.install(Holds())
+    try:
+        with uow() as s:
+            job_id = enqueue(s, "test.outbox.record", {"key": "late"})
+    finally:
+        dispatch.install(previous)
+    travel(61)
+    assert runner.run_claimed(held) == {job_id: "skipped"}
+    assert calls["late"] == 0 and _job(uow, job_id).state == "running"
+
+
+def test_claims_a_stopping_runner_never_ran_are_handed_back_for_the_sweep(uow) -> None:  # type: ignore[no-untyped-def]
+    held: list[runner.Claim] = []
+
+    class Holds(Synchronous):
+        def run_claimed(self, claims: Any) -> None:
+            held.extend(claims)
+
+    previous = dispatch.install(Holds())
+    try:
+        with uow() as s:
+            job_id = enqueue(s, "test.outbox.record", {"key": "handed-back"})
+    finally:
+        dispatch.install(previous)
+    runner.hand_back(held)
+    job = _job(uow, job_id)
+    assert job.state == "queued" and job.attempts == 0
+    assert runner.sweep(Synchronous()).sent == [job_id]
+    assert calls["handed-back"] == 1 and _job(uow, job_id).state == "done"

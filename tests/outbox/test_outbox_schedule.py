@@ -15,14 +15,16 @@ from boxoffice.outbox import schedule
 from boxoffice.outbox.embedded import EmbeddedRunner
 from boxoffice.outbox.models import OutboxJob, ScheduleRun
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task, register
 
 ran: list[str] = []
 
 
-@task("test.schedule.note")
 def note(params: dict[str, Any]) -> None:
     ran.append(params["text"])
+
+
+register(Task("test.schedule.note", note))
 
 
 def _queued_tasks(uow) -> Counter[str]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from boxoffice.orders.service import LineItem
 from boxoffice.payments.checkout import begin_payment, execute_payment, pay
 from boxoffice.payments.models import Payment
 from boxoffice.payments.rules import IN_FLIGHT
-from boxoffice.providers.base import ProviderUnavailable
+from boxoffice.providers.base import PaymentResult, ProviderUnavailable
 from boxoffice.providers.manual import ManualProvider
 from boxoffice.providers.sandbox.provider import SandboxProvider
 from conftest import make_shop
@@ -154,7 +154,7 @@ def test_an_open_attempt_blocks_a_new_one_when_its_provider_does_not_allow_abort
 def test_an_unreachable_provider_leaves_the_attempt_pending_never_failed(
     uow, shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    def unreachable(self: SandboxProvider, payment: Payment) -> str | None:
+    def unreachable(self: SandboxProvider, payment: Payment) -> PaymentResult:
         raise ProviderUnavailable("timed out")
 
     monkeypatch.setattr(SandboxProvider, "execute_payment", unreachable)

@@ -22,7 +22,7 @@ from boxoffice.payments.refunding import (
     refund_order,
     refund_payment,
 )
-from boxoffice.providers.base import ProviderUnavailable
+from boxoffice.providers.base import ProviderUnavailable, RefundResult
 from boxoffice.providers.sandbox import processor
 from boxoffice.providers.sandbox.provider import SandboxProvider
 
@@ -129,7 +129,7 @@ def test_a_refused_refund_is_committed_as_failed_then_raised(
 def test_an_unreachable_provider_leaves_the_refund_in_transit(
     uow, shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    def unreachable(self: SandboxProvider, refund: Refund) -> None:
+    def unreachable(self: SandboxProvider, refund: Refund) -> RefundResult:
         raise ProviderUnavailable("connection reset")
 
     _order_id, card, _cash = _paid_by_card_and_cash(uow, shop)

@@ -9,12 +9,14 @@ from typing import Any
 from boxoffice.accounts.service import prune_sessions
 from boxoffice.api import idempotency, ratelimit
 from boxoffice.db import unit_of_work
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task
 
 
-@task("api.prune", max_attempts=3)
 def prune(params: dict[str, Any]) -> None:
     with unit_of_work() as session:
         idempotency.prune(session)
         ratelimit.prune(session)
         prune_sessions(session)
+
+
+PRUNE = Task("api.prune", prune, max_attempts=3)

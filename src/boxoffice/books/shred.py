@@ -36,7 +36,7 @@ from boxoffice.orders.actions import Action
 from boxoffice.orders.models import AuditEntry, Order, OrderPosition
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.providers.banktransfer.service import shred_bank_data
-from boxoffice.providers.base import PaymentError, PaymentProvider
+from boxoffice.providers.base import PaymentError, PaymentProvider, PaymentResult
 from boxoffice.providers.registry import provider_for
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class _UninstalledProvider(PaymentProvider):
     identifier = "uninstalled"
     verbose_name = "Uninstalled payment provider"
 
-    def execute_payment(self, payment: Payment) -> str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         raise PaymentError("This payment method is no longer installed.")
 
 

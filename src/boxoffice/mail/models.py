@@ -19,7 +19,7 @@ class Mail(Base):
     """An e-mail and why it exists.
 
     ``about`` names what it is about (``order:17``, ``organizer:3``) and ``cause`` why it is sent
-    (``paid#1``, ``payment:ABCDE-P-2``); the unique key on the three with ``template`` is what makes
+    (``paid#2026-05-04T18:00:00+00:00``, ``payment:ABCDE-P-2``); the unique key on the three with ``template`` is what makes
     a mail go out at most once per cause, however many workers race to queue it.
     """
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from boxoffice.mail.rules import COUNTED_ACTIONS, mails_for
+from boxoffice.kit.clock import now
+from boxoffice.mail.rules import mails_for
 from boxoffice.mail.service import queue_for_order
 from boxoffice.orders.audit import Action
-from boxoffice.orders.models import AuditEntry, Order
+from boxoffice.orders.models import Order
 
 # Orders whose "order placed" mail was queued in the current transaction: that mail already carries
 # the payment instructions, so a payment going pending in the same transaction needs no mail of its own.
@@ -20,12 +21,9 @@ _PLACED = "boxoffice.mail.placed-this-transaction"
 
 def queue_mails(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
     """Queue the mails ``action`` calls for (see :func:`boxoffice.mail.rules.mails_for`)."""
-    occurrence = 1
-    if action in COUNTED_ACTIONS:
-        # Autoflush writes the entry being recorded first, so the count includes it.
-        occurrence = session.execute(
-            select(func.count(AuditEntry.id)).where(AuditEntry.order_id == order.id, AuditEntry.action == action)
-        ).scalar_one()
+    # Each time the order becomes paid is told apart by when: the mail's unique key then keeps it to one
+    # mail per time, with no count of earlier ones.
+    occurrence = (order.paid_at or now()).isoformat() if action == Action.ORDER_PAID else 1
     intents = mails_for(action, data, order_status=order.status, order_total=order.total, occurrence=occurrence)
     placed: set[int] = session.info.setdefault(_PLACED, set())
     for intent in intents:

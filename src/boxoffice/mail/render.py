@@ -69,15 +69,16 @@ class Rendered:
     subject: str
     text: str
     html: str
-    attachments: tuple[Attachment, ...] = ()
+    # The paid order whose tickets the mail brings; drawn by the sender, outside the transaction
+    # that rendered the mail, from the positions and products rendering loaded.
+    tickets_of: Order | None = None
 
-
-def _attachments(mail: Mail, order: Order | None) -> tuple[Attachment, ...]:
-    """Files a mail carries: the "order paid" mail brings the tickets while the order is paid."""
-    if mail.template != "order-paid" or order is None or order.status != "paid":
-        return ()
-    content, filename = tickets_pdf(order)
-    return (Attachment(filename, "application/pdf", content),)
+    def attachments(self) -> tuple[Attachment, ...]:
+        """The files the mail carries: the "order paid" mail brings the tickets."""
+        if self.tickets_of is None:
+            return ()
+        content, filename = tickets_pdf(self.tickets_of)
+        return (Attachment(filename, "application/pdf", content),)
 
 
 @dataclass(frozen=True)
@@ -205,5 +206,5 @@ def render_mail(session: Session, mail: Mail) -> Rendered | None:
         subject=" ".join(subject.split()),
         text=text_template.render(context),
         html=_env.get_template(f"{mail.template}.html").render(context),
-        attachments=_attachments(mail, order),
+        tickets_of=order if mail.template == "order-paid" and order is not None and order.status == "paid" else None,
     )

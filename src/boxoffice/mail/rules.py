@@ -30,10 +30,6 @@ TEMPLATES: dict[str, Audience] = {
     "unresolved-attempt": Audience.ORGANIZER,
 }
 
-# Actions whose cause is "the n-th time this happened to the order" rather than a payment or refund.
-COUNTED_ACTIONS = frozenset({Action.ORDER_PAID})
-
-
 @dataclass(frozen=True)
 class MailIntent:
     template: str
@@ -51,12 +47,12 @@ def mails_for(
     *,
     order_status: str,
     order_total: Decimal,
-    occurrence: int = 1,
+    occurrence: int | str = 1,
 ) -> tuple[MailIntent, ...]:
     """The mails an audit entry ``action`` (with its ``data``) calls for.
 
-    ``occurrence`` is how many times ``action`` has now been recorded for the order (this one
-    included); it is only read for :data:`COUNTED_ACTIONS`.
+    ``occurrence`` tells this time the order became paid from the others (the reaction passes when
+    it became paid); it is only read for ``order.paid``, whose cause is "this time", not a payment.
     """
     payment = data.get("payment")
     refund = data.get("refund")

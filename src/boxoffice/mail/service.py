@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from boxoffice.accounts.models import Membership, User
 from boxoffice.kit.clock import now
@@ -17,6 +17,7 @@ from boxoffice.outbox.repository import insert_or_skip
 from boxoffice.outbox.service import enqueue
 
 SEND_TASK = "mail.send"
+_QUEUED = "boxoffice.mail.queued"
 
 
 def organizer_recipients(session: Session, organizer_id: int) -> list[str]:
@@ -58,11 +59,21 @@ def queue_mail(
         "recipients": recipients,
         "context": context or {},
         "state": "queued",
+        "subject": None,
         "attempts": 0,
+        "last_error": None,
         "created_at": now(),
+        "sent_at": None,
     }
     mail_id = insert_or_skip(session, Mail, values, unique=["template", "about", "cause"])
     if mail_id is not None:
+        # The session knows the row as written (and keeps it: its identity map holds clean rows
+        # weakly), so the sender rendering it in this transaction (see boxoffice.outbox.service)
+        # takes it from there instead of selecting it again.
+        mail = Mail(id=mail_id, **values)
+        make_transient_to_detached(mail)
+        session.add(mail)
+        session.info.setdefault(_QUEUED, []).append(mail)
         enqueue(session, SEND_TASK, {"mail_id": mail_id})
     return mail_id
 
@@ -116,3 +127,9 @@ def notify_unmatched_transfer(
             "booked_on": booked_on,
         },
     )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_queued(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)

@@ -1,5 +1,6 @@
-"""The job that sends one queued mail: render it (in the job's claim), hand it to SMTP outside any
-transaction, record it (with the job's finish)."""
+"""The job that sends one queued mail: render it (in the transaction that claims the job — for a job
+this process runs itself, the one that queued the mail), hand it to SMTP outside any transaction
+(the tickets PDF drawn there too), record it (with the job's finish)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from boxoffice.kit.clock import now
 from boxoffice.mail import transport
 from boxoffice.mail.models import Mail
 from boxoffice.mail.render import render_mail
-from boxoffice.outbox.tasks import Finish, task
+from boxoffice.outbox.tasks import Finish, Task
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ MAX_ATTEMPTS = 20
 
 
 def _render(session: Session, params: dict[str, Any]) -> dict[str, Any]:
-    """In the unit of work that claims the job: the mail rendered, or why there is nothing to send."""
+    """In the unit of work that claims the job (see :mod:`boxoffice.outbox.service`): the mail
+    rendered, or why there is nothing to send."""
     mail_id = int(params["mail_id"])
     mail = session.get(Mail, mail_id)
     if mail is None or mail.state != "queued":
@@ -35,7 +37,6 @@ def _render(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     return {"mail_id": mail_id, "rendered": rendered, "recipients": list(mail.recipients)}
 
 
-@task("mail.send", max_attempts=MAX_ATTEMPTS, prepare=_render)
 def send_mail(params: dict[str, Any]) -> Finish | None:
     """Send mail ``params["mail_id"]`` unless it was sent (or skipped) already; the runner renders it
     in its claim (:func:`_render`) and records it sent together with the job.
@@ -54,7 +55,7 @@ def send_mail(params: dict[str, Any]) -> Finish | None:
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            attachments=rendered.attachments,
+            attachments=rendered.attachments(),
         )
     except (smtplib.SMTPException, OSError) as exc:
         with unit_of_work() as session:
@@ -83,3 +84,6 @@ def send_mail(params: dict[str, Any]) -> Finish | None:
         )
 
     return record_sent
+
+
+SEND = Task("mail.send", send_mail, max_attempts=MAX_ATTEMPTS, prepare=_render)

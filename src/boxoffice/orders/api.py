@@ -24,10 +24,11 @@ from boxoffice.catalogue.models import Event
 from boxoffice.catalogue.repository import short_quota
 from boxoffice.catalogue.serializers import EVENT_FIELDS
 from boxoffice.config import get_settings
-from boxoffice.errors import InvalidValue, NotFound
+from boxoffice.errors import InvalidValue, NotFound, QuotaExceeded
 from boxoffice.kit.clock import now
 from boxoffice.kit.http import ACTION_ERRORS, READ_ERRORS, JSONAPIResponse
 from boxoffice.kit.jsonapi import document
+from boxoffice.kit.memo import Memo
 from boxoffice.kit.query import Query, QuerySpec, any_of, boolean, text
 from boxoffice.kit.writeahead import write_ahead
 from boxoffice.orders import cancellation
@@ -123,21 +124,41 @@ def _checked_event(session: Session, event_id: int, mode: str) -> Event:
     return event
 
 
-def _refuse_if_sold_out(session: Session, event: Event, items: list[orders.LineItem]) -> None:
-    """409 for a buyer whose tickets no longer fit, before the order writes anything: in a rush the
-    sold-out answers are most of the traffic, and each would otherwise insert an order, wait for the
-    quota row behind the buyers still being served, and roll back. Quantities the order refuses
-    anyway (below one, too many) are left to it, so its answer stays the same."""
+# Sold-out looks of the last second, by (event, payment mode, quantities asked): in a rush most
+# buyers ask the same thing, and a second-old "sold out" is as good as a fresh one — the order's
+# transaction decides anyway, and a seat freed meanwhile is offered again a second later.
+_SOLD_OUT: Memo[tuple[object, ...], QuotaExceeded] = Memo(seconds=1.0)
+
+
+def _wanted(items: list[orders.LineItem]) -> dict[int, int] | None:
+    """Tickets asked for per product, or None when the order will refuse them on its own terms
+    (below one, too many), so its answer stays the same."""
     quantities: dict[int, int] = {}
     for item in items:
         if item.quantity < 1:
-            return
+            return None
         quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
     if not quantities or sum(quantities.values()) > orders.MAX_POSITIONS:
-        return
-    refusal = short_quota(session, event.id, quantities)
+        return None
+    return quantities
+
+
+def _refuse_if_sold_out(session: Session, event_id: int, mode: str, items: list[orders.LineItem]) -> Event:
+    """The event of the order (see :func:`_checked_event`), after a 409 for a buyer whose tickets no
+    longer fit, before the order writes anything: in a rush the sold-out answers are most of the
+    traffic, and each would otherwise insert an order, wait for the quota row behind the buyers still
+    being served, and roll back. A refusal of the last second is repeated without any SQL."""
+    quantities = _wanted(items)
+    key = (event_id, mode, *sorted(quantities.items())) if quantities else None
+    known = _SOLD_OUT.get(key) if key else None
+    if known is not None:
+        raise QuotaExceeded(known.detail, meta=dict(known.meta))
+    event = _checked_event(session, event_id, mode)
+    refusal = short_quota(session, event.id, quantities) if quantities else None
     if refusal is not None:
+        _SOLD_OUT.put(key, refusal)  # type: ignore[arg-type]  # a refusal implies a key
         raise refusal
+    return event
 
 
 @router.post(
@@ -165,8 +186,7 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
     # straight to the unit of work, which claims the key first (the order itself still refuses).
     if call.keyed is None:
         with call.look() as session:
-            looked = _checked_event(session, event_id, attrs.payment_mode)
-            _refuse_if_sold_out(session, looked, items)
+            looked = _refuse_if_sold_out(session, event_id, attrs.payment_mode, items)
     with call.unit() as tx:
         if looked is None:
             event = _checked_event(tx.session, event_id, attrs.payment_mode)

@@ -23,7 +23,7 @@ from boxoffice.jobs.models import Job
 from boxoffice.orders.cancellation import FeeRule, cancel_and_write_refunds, execute_refunds, fee_of
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task
 from boxoffice.payments.models import Refund
 from boxoffice.payments.rules import RefundState
 
@@ -100,7 +100,6 @@ def _comment(job_id: int) -> str:
     return f"event cancellation (job {job_id})"
 
 
-@task("orders.cancel_event")
 def run_event_cancellation(params: dict[str, Any]) -> None:
     """Cancel the job's orders batch by batch, then execute their waiting refunds."""
     job_id = int(params["job_id"])
@@ -137,6 +136,9 @@ def run_event_cancellation(params: dict[str, Any]) -> None:
     _execute_waiting(job_id, actor)
     with unit_of_work() as session:
         jobs.finish_job(session, job_id, result=report(session, job_id, failures))
+
+
+CANCEL_EVENT = Task("orders.cancel_event", run_event_cancellation)
 
 
 def _execute_waiting(job_id: int, actor: str) -> None:

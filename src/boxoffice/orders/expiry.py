@@ -33,7 +33,7 @@ from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
 from boxoffice.outbox.service import enqueue
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task
 from boxoffice.payments import rules as payment_rules
 from boxoffice.payments.lookup import payment_by_full_id
 from boxoffice.payments.repository import refunds_of_payment
@@ -68,11 +68,13 @@ def expire_due_orders(*, limit: int = EXPIRE_BATCH) -> int:
     return expired
 
 
-@task("orders.expire-due", max_attempts=3)
 def expire_due(params: dict[str, Any]) -> None:
     count = expire_due_orders()
     if count:
         log.info("expired %s order(s)", count)
+
+
+EXPIRE_DUE = Task("orders.expire-due", expire_due, max_attempts=3)
 
 
 def queue_expiry_reminders() -> int:
@@ -125,11 +127,13 @@ def _remind_event(session: Session, event: Event, hours: int) -> int:
     return queued
 
 
-@task("orders.remind-expiring", max_attempts=3)
 def remind_expiring(params: dict[str, Any]) -> None:
     count = queue_expiry_reminders()
     if count:
         log.info("queued %s expiry reminder(s)", count)
+
+
+REMIND_EXPIRING = Task("orders.remind-expiring", remind_expiring, max_attempts=3)
 
 
 def queue_late_payment_refund(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
@@ -147,7 +151,6 @@ def queue_late_payment_refund(session: Session, order: Order, action: Action, da
         )
 
 
-@task("orders.refund-late-payment")
 def refund_late_payment(params: dict[str, Any]) -> None:
     """Give back a late payment whose order stayed expired, unless someone settled it meanwhile.
 
@@ -180,3 +183,6 @@ def refund_late_payment(params: dict[str, Any]) -> None:
     write_ahead(
         unit_of_work, write, lambda session, refund_id: execute_refund(session, refund_id, actor=LATE_REFUND_ACTOR)
     )
+
+
+REFUND_LATE_PAYMENT = Task("orders.refund-late-payment", refund_late_payment)

@@ -5,6 +5,9 @@
   (:class:`boxoffice.outbox.embedded.EmbeddedRunner` installs itself while it runs);
 * otherwise :class:`Deferred`: the row waits in the database until a runner's sweep sends it;
 * tests and one-off commands may install :class:`Synchronous`, which runs jobs at once in the caller.
+
+The embedded runner and :class:`Synchronous` run jobs in this process (:class:`RunsHere`): the jobs
+they will run are written already claimed, and handed to them as claims after commit.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from boxoffice.config import get_settings
+
+if TYPE_CHECKING:
+    from boxoffice.outbox.runner import Claim
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,14 @@ class Dispatcher(Protocol):
 
     def send(self, job_ids: Sequence[int]) -> None:
         """Hand committed jobs to whoever runs them (must not raise for a job that cannot run)."""
+
+
+@runtime_checkable
+class RunsHere(Protocol):
+    """A dispatcher that runs the jobs of this process itself, right after their commit."""
+
+    def run_claimed(self, claims: Sequence[Claim]) -> None:
+        """Run jobs written already claimed by this process (must not raise for a job that fails)."""
 
 
 class Deferred:
@@ -49,18 +63,24 @@ class Synchronous:
         self._local = threading.local()
 
     def send(self, job_ids: Sequence[int]) -> None:
+        self._run(job_ids)
+
+    def run_claimed(self, claims: Sequence[Claim]) -> None:
+        self._run(claims)
+
+    def _run(self, jobs: Sequence[int | Claim]) -> None:
         from boxoffice.outbox import runner
 
-        backlog: deque[int] | None = getattr(self._local, "backlog", None)
+        backlog: deque[int | Claim] | None = getattr(self._local, "backlog", None)
         if backlog is not None:
-            backlog.extend(job_ids)
+            backlog.extend(jobs)
             return
-        backlog = self._local.backlog = deque(job_ids)
+        backlog = self._local.backlog = deque(jobs)
         try:
             while backlog:
                 batch = list(backlog)
                 backlog.clear()
-                runner.run_jobs(batch)
+                runner.run_batch(batch)
         finally:
             self._local.backlog = None
 

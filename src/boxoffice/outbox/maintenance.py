@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
 from boxoffice.outbox.models import OutboxJob, ScheduleRun
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,6 @@ KEEP_SCHEDULE_RUNS = timedelta(days=2)
 INBOX_GRACE = timedelta(minutes=2)
 
 
-@task("outbox.prune", max_attempts=3)
 def prune(params: dict[str, Any]) -> None:
     """Delete done jobs and old schedule slots; failed jobs stay for an operator to look at."""
     moment = now()
@@ -39,7 +38,9 @@ def prune(params: dict[str, Any]) -> None:
         )
 
 
-@task("inbox.sweep", max_attempts=3)
+PRUNE = Task("outbox.prune", prune, max_attempts=3)
+
+
 def sweep_inbox(params: dict[str, Any]) -> None:
     """Process provider events that were stored but never handled (a crash between storing and processing)."""
     from boxoffice.inbox.service import sweep_unprocessed
@@ -47,3 +48,6 @@ def sweep_inbox(params: dict[str, Any]) -> None:
     tried = sweep_unprocessed(INBOX_GRACE)
     if tried:
         log.info("inbox sweep: %s event(s) processed again", tried)
+
+
+SWEEP_INBOX = Task("inbox.sweep", sweep_inbox, max_attempts=3)

@@ -6,10 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from boxoffice.db import Base
+from boxoffice.db import Base, dialect_insert
 
 
 def insert_or_skip(
@@ -22,9 +21,10 @@ def insert_or_skip(
     """
     table = model.__table__
     assert isinstance(table, Table)
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        builder(table).values(**values).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
+        dialect_insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.c.id)
     )
     return session.execute(statement).scalar_one_or_none()

@@ -5,6 +5,10 @@ them at once, see :func:`run_jobs`), so of several workers
 handed the same job (a re-sent message, two sweeps) exactly one runs it, and a job that is done is
 never run again. The claim holds a lease; a worker that dies mid-job leaves the row ``running``
 until the lease passes, and the sweep then queues it again for another worker.
+
+A process that runs its jobs itself (the embedded runner, the synchronous dispatcher) writes them
+already claimed, in the transaction that queues them (:func:`boxoffice.outbox.service.enqueue`), and
+runs them with :func:`run_claimed`: no claim transaction, the same lease and the same recovery.
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ class Claim:
     max_attempts: int
     # Why the task's ``prepare`` failed in the claim's unit of work (the attempt then counts as failed).
     problem: Exception | None = None
+    # Whether the task's ``prepare`` (if it has one) has run: ``params`` are then what the task is called with.
+    prepared: bool = False
+    # Set on a claim taken when the job was written: past it, the sweep may have handed the job to another worker.
+    lease_until: datetime | None = None
 
 
 def claim(job_id: int, *, worker: str | None = None) -> Claim | None:
@@ -77,7 +85,7 @@ def claim_many(job_ids: Sequence[int], *, worker: str | None = None) -> list[Cla
             .execution_options(synchronize_session=False)
         ).all()
         claims = [
-            _prepared(session, Claim(r.id, r.task, dict(r.params or {}), r.attempts, r.max_attempts)) for r in rows
+            prepare(session, Claim(r.id, r.task, dict(r.params or {}), r.attempts, r.max_attempts)) for r in rows
         ]
     order = {job_id: n for n, job_id in enumerate(job_ids)}
     return sorted(claims, key=lambda c: order[c.job_id])
@@ -96,15 +104,17 @@ def _lease_until(moment: datetime) -> ColumnElement[datetime]:
     )
 
 
-def _prepared(session: Session, taken: Claim) -> Claim:
+def prepare(session: Session, taken: Claim) -> Claim:
+    """``taken`` with its task's ``prepare`` run in ``session`` (the claim's unit of work); a failure
+    is kept as the claim's problem."""
     registered = get_task(taken.task)
-    if registered is None or registered.prepare is None:
-        return taken
+    if taken.prepared or registered is None or registered.prepare is None:
+        return replace(taken, prepared=True)
     try:
-        return replace(taken, params=registered.prepare(session, taken.params))
+        return replace(taken, params=registered.prepare(session, taken.params), prepared=True)
     except Exception as exc:
         log.exception("job %s (%s) could not be prepared", taken.job_id, taken.task)
-        return replace(taken, problem=exc)
+        return replace(taken, problem=exc, prepared=True)
 
 
 def run_job(job_id: int) -> str:
@@ -119,9 +129,40 @@ def run_jobs(job_ids: Sequence[int]) -> dict[int, str]:
     An exception of a task is recorded and the job retried with backoff. Anything that is not an
     ``Exception`` (the process being stopped) leaves the claims to run out, for the sweep to recover.
     """
-    outcomes = dict.fromkeys(job_ids, "skipped")
+    return _run(claim_many(job_ids), dict.fromkeys(job_ids, "skipped"))
+
+
+def run_claimed(claims: Sequence[Claim]) -> dict[int, str]:
+    """Run jobs this process claimed when it wrote them, and record those done in one unit of work.
+
+    A claim whose lease ran out before it got its turn is left alone (``skipped``): the sweep may
+    have handed the job to another worker already. Claims not prepared in the transaction that
+    wrote them are prepared together in one unit of work first.
+    """
+    outcomes = {taken.job_id: "skipped" for taken in claims}
+    moment = now()
+    current = []
+    for taken in claims:
+        if taken.lease_until is not None and taken.lease_until <= moment:
+            log.warning("job %s waited past its lease; the sweep hands it out again", taken.job_id)
+        else:
+            current.append(taken)
+    if any(not taken.prepared for taken in current):
+        with unit_of_work() as session:
+            current = [prepare(session, taken) for taken in current]
+    return _run(current, outcomes)
+
+
+def run_batch(jobs: Sequence[int | Claim]) -> dict[int, str]:
+    """Run jobs handed over together: claims taken when they were written, and ids still to claim."""
+    outcomes = run_claimed([job for job in jobs if isinstance(job, Claim)])
+    outcomes.update(run_jobs([job for job in jobs if isinstance(job, int)]))
+    return outcomes
+
+
+def _run(claims: Sequence[Claim], outcomes: dict[int, str]) -> dict[int, str]:
     done: list[tuple[Claim, Finish | None]] = []
-    for taken in claim_many(job_ids):
+    for taken in claims:
         registered = get_task(taken.task)
         try:
             if registered is None:
@@ -156,6 +197,21 @@ def _finish_done(done: list[tuple[Claim, Finish | None]]) -> None:
         )
     if result.rowcount < len(done):  # type: ignore[attr-defined]
         log.warning("%s job(s) finished after their lease was taken over", len(done) - result.rowcount)  # type: ignore[attr-defined]
+
+
+def hand_back(claims: Sequence[Claim]) -> None:
+    """Give up claims that were never run (the runner is stopping): the jobs are queued again,
+    as if never claimed, for the sweep to send now."""
+    with unit_of_work() as session:
+        session.execute(
+            update(OutboxJob)
+            .where(
+                or_(*(and_(OutboxJob.id == t.job_id, OutboxJob.attempts == t.attempt) for t in claims)),
+                OutboxJob.state == "running",
+            )
+            .values(state="queued", attempts=OutboxJob.attempts - 1, sent_at=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _record_failure(taken: Claim, exc: Exception) -> str:

@@ -39,19 +39,20 @@ from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment
 from boxoffice.payments.repository import lock_payment, order_id_of_payment
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState, in_flight
+from boxoffice.providers import reconcile
 from boxoffice.providers.base import (
+    REDIRECT_URL,
     CheckoutContext,
     PaymentError,
     PaymentProvider,
     PaymentResult,
     ProviderUnavailable,
     fee_base,
+    reported,
 )
 from boxoffice.providers.registry import provider_for
 
 PROVIDER_POINTER = "/data/attributes/provider"
-# Where the URL the buyer is sent to (confirmation page, approval page) is kept on the attempt.
-REDIRECT_URL = "redirect-url"
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
@@ -217,13 +218,16 @@ def reprice_payment_fee(session: Session, order: Order, actor: str) -> None:
 
 
 def execute_payment(session: Session, payment_id: int, *, actor: str, order_id: int | None = None) -> PaymentOutcome:
-    """Ask the provider to move the money of a committed attempt (see the module's docstring).
+    """Ask the provider to move the money of a committed attempt (see the module's docstring); the
+    provider reports a :class:`PaymentResult` and this applies it.
 
-    A decline does not raise: the attempt is marked failed and the outcome says so, so the caller
-    commits the failure before answering 422 (``outcome.raise_if_declined()``). An unknown outcome
-    (provider unreachable) leaves the attempt pending for a callback or the janitor. An attempt that
-    is no longer ``created`` is not sent again: its outcome is reported as it stands. ``order_id``
-    (the attempt's order, when the caller knows it) saves looking it up.
+    A provider that returns anything else raises :class:`ProviderContractError`, and the unit of
+    work rolls back: the attempt stays ``created``, as if never sent. A decline does not raise: the
+    attempt is marked failed and the outcome says so, so the caller commits the failure before
+    answering 422 (``outcome.raise_if_declined()``). An unknown outcome (provider unreachable) leaves
+    the attempt pending for a callback or the janitor. An attempt that is no longer ``created`` is
+    not sent again: its outcome is reported as it stands. ``order_id`` (the attempt's order, when
+    the caller knows it) saves looking it up.
     """
     order = lock_order(session, order_id or order_id_of_payment(session, payment_id))
     payment = lock_payment(session, payment_id)
@@ -237,39 +241,18 @@ def execute_payment(session: Session, payment_id: int, *, actor: str, order_id: 
     audit.record(session, order, actor, Action.PAYMENT_SENT, payment=payment.full_id, attempt=payment.attempts)
     session.flush()
     try:
-        reported = plugin.execute_payment(payment)
+        result = reported(plugin, plugin.execute_payment(payment), PaymentResult)
     except PaymentError as exc:
-        reported = PaymentResult.failed(exc.detail)
-    except ProviderUnavailable as exc:
-        if payment.state == PaymentState.CREATED:
-            payments.set_payment_pending(session, payment.id, actor=plugin.actor)
+        result = PaymentResult.failed(exc.detail)
+    except ProviderUnavailable as exc:  # handed over, verdict unknown: pending for a callback or the janitor
+        reconcile.apply_payment_result(session, payment.id, PaymentResult.pending(), actor=plugin.actor)
         return PaymentOutcome(
             payment.id, payment.state, message=f"The outcome is not known yet: {exc}", payment=payment
         )
-    if not isinstance(reported, PaymentResult):  # an older provider: a redirect URL or None
-        reported = PaymentResult.pending(redirect_url=reported)
-    apply_payment_result(session, payment, reported, actor=plugin.actor)
-    if reported.state == PaymentState.FAILED and payment.state == PaymentState.FAILED:
-        return PaymentOutcome(payment.id, PaymentState.FAILED, message=reported.message, payment=payment)
+    reconcile.apply_payment_result(session, payment.id, result, actor=plugin.actor)
+    if result.state == PaymentState.FAILED and payment.state == PaymentState.FAILED:
+        return PaymentOutcome(payment.id, PaymentState.FAILED, message=result.message, payment=payment)
     return _outcome(payment)
-
-
-def apply_payment_result(session: Session, payment: Payment, result: PaymentResult, *, actor: str) -> None:
-    """The core's decision on what a provider reported: move the attempt (and so the order) through
-    the payment services. An attempt the provider already moved (an in-process callback) keeps
-    its state unless the money is now confirmed; a confirmation is idempotent."""
-    if result.reference is not None and payment.provider_reference is None:
-        payment.provider_reference = result.reference
-    if result.state == PaymentState.CONFIRMED:
-        payments.confirm_payment(session, payment.id, actor=actor, amount=result.amount)
-    elif result.state == PaymentState.FAILED:
-        if payment.state in OPEN_PAYMENT_STATES:
-            payments.fail_payment(session, payment.id, actor=actor, message=result.message)
-    elif payment.state == PaymentState.CREATED:
-        # Handed over, no verdict yet: money is on its way (or the buyer has to confirm).
-        payments.set_payment_pending(session, payment.id, actor=actor)
-    if result.redirect_url and payment.state == PaymentState.PENDING:
-        payment.info = {**payment.info, REDIRECT_URL: result.redirect_url}
 
 
 def _outcome(payment: Payment) -> PaymentOutcome:

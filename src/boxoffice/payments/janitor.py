@@ -31,7 +31,7 @@ from boxoffice.orders import audit
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import AuditEntry, Order
 from boxoffice.orders.repository import lock_order
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task
 from boxoffice.payments.janitor_rules import (
     FIRST_CHECK_AFTER,
     PAYMENT_STATES_TO_CHECK,
@@ -209,11 +209,13 @@ def run_janitor() -> Counter[str]:
     return outcomes
 
 
-@task("payments.janitor", max_attempts=3)
 def janitor_task(params: dict[str, Any]) -> None:
     outcomes = run_janitor()
     if outcomes:
         log.info("janitor: %s", dict(outcomes))
+
+
+JANITOR = Task("payments.janitor", janitor_task, max_attempts=3)
 
 
 def check_order(session: Session, order_id: int, actor: str) -> list[Checked]:

@@ -1,9 +1,10 @@
 """Giving money back: which payments to refund, writing the refunds, and having providers execute them.
 
 A refund is an attempt like a payment. Where a provider gives money back by itself
-(``payment_refund_supported``), it executes the refund and moves it to transit and done through the
-service layer; where it cannot (manual, bank transfer), the refund stays ``created`` until the
-organizer carries it out and marks it done — never silently done. ``mark_refunded=True`` records
+(``payment_refund_supported``), it executes the refund and reports a
+:class:`~boxoffice.providers.base.RefundResult` (done, transit or failed), which the core applies
+through the service layer; where it cannot (manual, bank transfer), the refund stays ``created``
+until the organizer carries it out and marks it done — never silently done. ``mark_refunded=True`` records
 money that already went back outside boxoffice: done at once, no provider called.
 
 Write-ahead applies as for payments: :func:`refund_payment` and :func:`refund_order` with
@@ -36,7 +37,8 @@ from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_refund, order_id_of_refund, refunds_of_payment
 from boxoffice.payments.rules import PaymentState, RefundablePayment, RefundSource, RefundState
-from boxoffice.providers.base import PaymentError, PaymentProvider, ProviderUnavailable, RefundResult
+from boxoffice.providers import reconcile
+from boxoffice.providers.base import PaymentError, PaymentProvider, ProviderUnavailable, RefundResult, reported
 from boxoffice.providers.registry import provider_for
 
 AMOUNT_POINTER = "/data/attributes/amount"
@@ -187,8 +189,10 @@ def refund_order(
 
 
 def execute_refund(session: Session, refund_id: int, *, actor: str) -> Refund:
-    """Hand a ``created`` refund to its provider when the provider refunds by itself; otherwise (or
-    when it is no longer ``created``) return it unchanged. A refusal marks it failed (not raised)."""
+    """Hand a ``created`` refund to its provider when the provider refunds by itself, and apply the
+    :class:`RefundResult` it reports; otherwise (or when it is no longer ``created``) return it
+    unchanged. A refusal marks it failed (not raised); anything but a :class:`RefundResult` raises
+    :class:`ProviderContractError` and the unit of work rolls back (the refund stays ``created``)."""
     order = lock_order(session, order_id_of_refund(session, refund_id))
     refund = lock_refund(session, refund_id)
     if refund.state != RefundState.CREATED or refund.payment is None:
@@ -203,29 +207,14 @@ def execute_refund(session: Session, refund_id: int, *, actor: str) -> Refund:
     audit.record(session, order, actor, Action.REFUND_SENT, refund=refund.full_id, attempt=refund.attempts)
     session.flush()
     try:
-        reported = plugin.execute_refund(refund) or RefundResult.transit()
+        result = reported(plugin, plugin.execute_refund(refund), RefundResult)
     except PaymentError as exc:
-        reported = RefundResult.failed(exc.detail)
-    except ProviderUnavailable as exc:
-        if refund.state == RefundState.CREATED:
-            payments.set_refund_transit(session, refund.id, actor=plugin.actor)
+        result = RefundResult.failed(exc.detail)
+    except ProviderUnavailable as exc:  # handed over, verdict unknown: in transit for a callback or the janitor
+        reconcile.apply_refund_result(session, refund.id, RefundResult.transit(), actor=plugin.actor)
         refund.info = {**refund.info, "message": f"The outcome is not known yet: {exc}"}
         return refund
-    return apply_refund_result(session, refund, reported, actor=plugin.actor)
-
-
-def apply_refund_result(session: Session, refund: Refund, result: RefundResult, *, actor: str) -> Refund:
-    """The core's decision on what a provider reported about a refund it was asked to execute. A
-    refund the provider already moved (an in-process callback) is not moved back."""
-    if result.reference is not None and refund.provider_reference is None:
-        refund.provider_reference = result.reference
-    if result.state == RefundState.FAILED:
-        if refund.state in (RefundState.CREATED, RefundState.TRANSIT):
-            return payments.mark_refund_failed(session, refund.id, actor=actor, message=result.message)
-    elif result.state == RefundState.DONE:
-        return payments.mark_refund_done(session, refund.id, actor=actor)
-    elif refund.state == RefundState.CREATED:  # handed over without a verdict: on its way
-        return payments.set_refund_transit(session, refund.id, actor=actor)
+    reconcile.apply_refund_result(session, refund.id, result, actor=plugin.actor)
     return refund
 
 

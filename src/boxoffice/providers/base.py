@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -51,12 +51,14 @@ if TYPE_CHECKING:
     from boxoffice.payments.models import Payment, Refund
 
 __all__ = [
+    "REDIRECT_URL",
     "CheckoutContext",
     "IncomingEvent",
     "PaymentError",
     "PaymentFormError",
     "PaymentProvider",
     "PaymentResult",
+    "ProviderContractError",
     "ProviderSettings",
     "ProviderUnavailable",
     "RefundResult",
@@ -68,6 +70,7 @@ __all__ = [
     "WebhooksNotSupported",
     "amount_before_payment_fee",
     "fee_base",
+    "reported",
 ]
 
 
@@ -102,6 +105,10 @@ class ProviderUnavailable(Exception):
 
     The attempt stays pending (never failed-and-charged) until a callback or the janitor settles it.
     """
+
+
+# Where the core keeps a reported ``redirect_url`` on the attempt (``payment.info``) while it is pending.
+REDIRECT_URL = "redirect-url"
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,33 @@ class RefundResult:
     @classmethod
     def failed(cls, message: str, *, reference: str | None = None) -> RefundResult:
         return cls("failed", reference=reference, message=message)
+
+
+class ProviderContractError(TypeError):
+    """A provider broke the plugin API: ``execute_payment`` / ``execute_refund`` returned something
+    other than a :class:`PaymentResult` / :class:`RefundResult` with one of its states. A bug in the
+    provider, not a decline: the unit of work rolls back, so nothing of that execution is kept."""
+
+
+# The hook that returns each outcome value, and the states it may report (the core moves the attempt).
+_HOOKS: dict[type, tuple[str, frozenset[str]]] = {
+    PaymentResult: ("execute_payment", frozenset({"confirmed", "pending", "failed"})),
+    RefundResult: ("execute_refund", frozenset({"done", "transit", "failed"})),
+}
+_Result = TypeVar("_Result", PaymentResult, RefundResult)
+
+
+def reported(provider: PaymentProvider, value: object, kind: type[_Result]) -> _Result:
+    """``value`` — what ``provider`` returned from the hook that reports a ``kind`` — when the core
+    can apply it; otherwise :class:`ProviderContractError`, naming the provider, the hook and the value."""
+    hook, states = _HOOKS[kind]
+    if isinstance(value, kind) and value.state in states:
+        return value
+    got = f"a {kind.__name__} with state {value.state!r}" if isinstance(value, kind) else repr(value)
+    raise ProviderContractError(
+        f"Payment provider '{provider.identifier}' returned {got} from {hook}(); it must return a "
+        f"{kind.__name__} ({' / '.join(sorted(states))}). See docs/providers.md."
+    )
 
 
 @dataclass(frozen=True)
@@ -268,7 +302,7 @@ class PaymentProvider(ABC):
         """
 
     @abstractmethod
-    def execute_payment(self, payment: Payment) -> PaymentResult | str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         """Try to move the money; runs after the attempt is committed. Report, do not decide.
 
         Return a :class:`PaymentResult`: ``confirmed`` when the money is there, ``pending`` when it is
@@ -276,8 +310,8 @@ class PaymentProvider(ABC):
         (raising :class:`PaymentError` means the same). The core moves the attempt (and the order)
         accordingly. Raise :class:`ProviderUnavailable` when the outcome is unknown. Send the
         payment's ``full_id`` to the provider, and build idempotency keys from it and
-        ``payment.attempts``. (Still accepted from older providers: a URL, meaning pending at that
-        URL, or None, meaning pending unless the provider already moved the attempt.)
+        ``payment.attempts``. Never move the attempt here (no ``payments.service`` call): anything but
+        a :class:`PaymentResult` makes the core raise :class:`ProviderContractError`.
         """
 
     def cancel_payment(self, payment: Payment) -> None:  # noqa: B027 - optional hook
@@ -318,12 +352,12 @@ class PaymentProvider(ABC):
         """Whether ``execute_refund`` can give back less than the whole payment."""
         return False
 
-    def execute_refund(self, refund: Refund) -> RefundResult | None:
+    def execute_refund(self, refund: Refund) -> RefundResult:
         """Move the money back and report it: a :class:`RefundResult` ``done`` or ``transit`` (the core
         moves the refund), ``failed`` or :class:`PaymentError` when the provider refuses,
         :class:`ProviderUnavailable` when the outcome is unknown. Runs after the refund is committed
-        (state ``created``); send ``refund.full_id`` as reference and idempotency key. (None, from
-        older providers: transit unless the provider already moved the refund.)
+        (state ``created``); send ``refund.full_id`` as reference and idempotency key. Never move the
+        refund here: anything but a :class:`RefundResult` makes the core raise :class:`ProviderContractError`.
         """
         raise PaymentError("This payment method cannot refund automatically.", code="refund-not-supported")
 

@@ -1,6 +1,8 @@
 """Apply what a provider reports about its side to our attempts, through the payment services.
 
-Used by remote providers from their webhook handlers, return routes and status checks. Each
+The one way a provider's news moves an attempt: the core applies the :class:`PaymentResult` /
+:class:`RefundResult` of ``execute_payment`` / ``execute_refund`` here, remote providers their
+webhook handlers and return routes, the janitor its status checks. Each
 function locks the order row first (the lock order of :mod:`boxoffice.payments.service`), so news
 arriving twice at once — a webhook and the buyer's return — is applied once.
 """
@@ -19,8 +21,8 @@ from boxoffice.orders.repository import lock_order
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_payment, lock_refund, order_id_of_payment, order_id_of_refund
-from boxoffice.payments.rules import RefundState
-from boxoffice.providers.base import RemoteStatus
+from boxoffice.payments.rules import PaymentState, RefundState
+from boxoffice.providers.base import REDIRECT_URL, PaymentResult, RefundResult, RemoteStatus
 from boxoffice.providers.reconcile_rules import PaymentMove, RefundMove, payment_move, refund_move
 
 
@@ -73,6 +75,22 @@ def apply_refund_status(
             detail="The provider reports a state this refund can no longer take; please check it.",
         )
     return move
+
+
+def apply_payment_result(session: Session, payment_id: int, result: PaymentResult, *, actor: str) -> PaymentMove | None:
+    """Apply an outcome a provider reported: remember its reference, move as :func:`apply_payment_status`,
+    and keep its ``redirect_url`` for the buyer while the attempt is pending."""
+    payment = remember_payment_reference(session, payment_id, result.reference)
+    move = apply_payment_status(session, payment_id, RemoteStatus(result.state, result.amount, result.message), actor=actor)
+    if result.redirect_url and payment.state == PaymentState.PENDING:
+        payment.info = {**payment.info, REDIRECT_URL: result.redirect_url}
+    return move
+
+
+def apply_refund_result(session: Session, refund_id: int, result: RefundResult, *, actor: str) -> RefundMove | None:
+    """Apply a refund outcome a provider reported, as :func:`apply_refund_status`."""
+    remote = RemoteStatus(result.state, message=result.message)
+    return apply_refund_status(session, refund_id, remote, actor=actor, reference=result.reference)
 
 
 def remember_payment_reference(session: Session, payment_id: int, reference: str | None, **info: Any) -> Payment:

@@ -11,7 +11,7 @@ import httpx
 from boxoffice import __version__
 from boxoffice.db import unit_of_work
 from boxoffice.kit.clock import now
-from boxoffice.outbox.tasks import task
+from boxoffice.outbox.tasks import Task
 from boxoffice.webhooks.destinations import RefusedDestination, connect_address
 from boxoffice.webhooks.models import WebhookDelivery
 from boxoffice.webhooks.payloads import body_bytes
@@ -61,7 +61,6 @@ def post(url: str, secret: str, payload: dict[str, Any], *, delivery_id: int) ->
     )
 
 
-@task("webhooks.deliver", lease=timedelta(minutes=2))
 def deliver(params: dict[str, Any]) -> None:
     """Attempt ``params["attempt"]`` of delivery ``params["delivery_id"]``, unless it is settled or
     that attempt was already made. The HTTP call happens outside any transaction."""
@@ -80,3 +79,6 @@ def deliver(params: dict[str, Any]) -> None:
     result = post(url, secret, payload, delivery_id=delivery_id)
     with unit_of_work() as session:
         record_attempt(session, delivery_id, number, result)
+
+
+DELIVER = Task("webhooks.deliver", deliver, lease=timedelta(minutes=2))

@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from boxoffice.payments import checkout
 from boxoffice.payments.janitor import check_order
+from boxoffice.payments.models import Payment
+from boxoffice.providers import reconcile
+from boxoffice.providers.base import PaymentResult
 from boxoffice.providers.paypal.client import PayPalClient, PayPalUnavailable
 from boxoffice.providers.paypal.rules import mark
 from boxoffice.providers.registry import provider_for
@@ -282,3 +286,28 @@ def test_an_approved_order_whose_buyer_never_returned_is_captured_by_the_approva
     assert buyer.events() == [("CHECKOUT.ORDER.APPROVED", "processed")]
     assert buyer.order(order_id).status == "paid"
     assert Decimal(buyer.payment(outcome.payment_id).amount) == Decimal("49.00")
+
+
+def test_execute_payment_reports_and_leaves_the_attempt_to_the_core(uow: Any, buyer: Buyer) -> None:
+    order_id = buyer.place()
+    with uow() as s:
+        payment_id = checkout.begin_payment(s, order_id, provider="paypal", actor="buyer").id
+    with uow() as s:
+        payment = s.get(Payment, payment_id)
+        sent = provider_for(payment.order.event, "paypal", s).execute_payment(payment)
+        assert isinstance(sent, PaymentResult) and sent.state == "pending" and sent.redirect_url and sent.reference
+        assert (payment.state, payment.provider_reference) == ("created", None)
+        reconcile.apply_payment_result(s, payment_id, sent, actor="provider:paypal")  # what the core does with it
+    assert buyer.payment(payment_id).state == "pending"
+
+    buyer.fake.approve(sent.reference)
+    with uow() as s:
+        charged_id = checkout.begin_payment(
+            s, order_id, provider="paypal", actor="buyer", form_data={"paypal": sent.reference}
+        ).id
+    with uow() as s:
+        payment = s.get(Payment, charged_id)
+        captured = provider_for(payment.order.event, "paypal", s).execute_payment(payment)
+    assert captured == PaymentResult.confirmed(reference=sent.reference, amount=Decimal("49.00"))
+    assert buyer.payment(charged_id).state == "created" and buyer.payment(charged_id).info["capture-id"]
+    assert buyer.order(order_id).status == "pending"

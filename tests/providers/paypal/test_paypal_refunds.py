@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from boxoffice.payments import refunding
+from boxoffice.providers.base import RefundResult
 from boxoffice.providers.paypal.rules import mark
+from boxoffice.providers.registry import provider_for
 
 Buyer = Any  # the ``buyer`` fixture's class (tests/providers/paypal/conftest.py)
 ADMIN = "user:admin@acme.example"
@@ -134,3 +136,15 @@ def test_a_reversal_reported_before_its_dispute_is_still_one_external_refund(buy
     buyer.deliver(buyer.fake.event("CUSTOMER.DISPUTE.RESOLVED", dispute))
 
     assert buyer.refunds(order_id) == [("external", "canceled", Decimal("49.00"), reversal)]
+
+
+def test_execute_refund_reports_the_refund_and_leaves_it_to_the_core(buyer: Buyer) -> None:
+    order_id = buyer.place()
+    payment_id, _capture_id = buyer.captured(order_id)
+    with buyer.uow() as s:
+        refund = refunding.refund_payment(s, payment_id, amount=Decimal("10.00"), actor=ADMIN, execute=False)
+        result = provider_for(refund.order.event, "paypal", s).execute_refund(refund)
+        assert isinstance(result, RefundResult) and result.state == "done" and result.reference
+        assert (refund.state, refund.provider_reference) == ("created", None)
+
+    assert [r[1] for r in buyer.refunds(order_id)] == ["created"]

@@ -1,7 +1,9 @@
 """The sandbox provider end to end: cards, the confirmation page, refunds, callbacks, card data."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from threading import Barrier
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +23,9 @@ from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.refunding import refund_now, refund_payment
 from boxoffice.providers.registry import provider_for
 from boxoffice.providers.sandbox import processor
+from boxoffice.providers.sandbox.cards import read_card
 from boxoffice.providers.sandbox.models import SandboxIntent
+from components import postgres_url
 from conftest import make_shop
 
 D = Decimal
@@ -188,3 +192,37 @@ def test_the_janitor_can_ask_the_processor_how_attempts_stand(uow, shop, client)
         refund = s.get(Refund, sent.id)
         remote = provider_for(refund.order.event, "sandbox", s).fetch_refund_status(refund)
         assert (remote.state, remote.amount) == ("done", D("5.00"))
+
+
+def _create(uow: Any, key: str) -> str:
+    with uow() as s:
+        intent = processor.create_intent(
+            s, amount=4900, currency="EUR", card=read_card("4242424242424242"), metadata={}, idempotency_key=key
+        )
+        return intent.intent_id
+
+
+def test_the_same_idempotency_key_charges_one_intent(uow) -> None:  # type: ignore[no-untyped-def]
+    first = _create(uow, "event-1:CODE-P-1")
+
+    assert _create(uow, "event-1:CODE-P-1") == first
+    other = _create(uow, "event-1:CODE-P-2")
+    with uow() as s:
+        assert sorted(s.scalars(select(SandboxIntent.intent_id))) == sorted([first, other]) and other != first
+
+
+@pytest.mark.postgres
+def test_racing_calls_with_one_idempotency_key_make_one_intent_on_postgresql(uow, database_url) -> None:  # type: ignore[no-untyped-def]
+    postgres_url()
+    racers = 6
+    barrier = Barrier(racers)
+
+    def race(_: int) -> str:
+        barrier.wait()
+        return _create(uow, "event-1:CODE-P-1")
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        made = set(pool.map(race, range(racers)))
+
+    with uow() as s:
+        assert made == set(s.scalars(select(SandboxIntent.intent_id)).all()) and len(made) == 1

@@ -10,6 +10,9 @@ import pytest
 from boxoffice.errors import PaymentDeclined
 from boxoffice.payments import checkout
 from boxoffice.payments.janitor import check_order
+from boxoffice.payments.models import Payment
+from boxoffice.providers.base import PaymentResult
+from boxoffice.providers.registry import provider_for
 from boxoffice.providers.stripe import settings as stripe_settings
 from boxoffice.providers.stripe.rules import FULL_ID_KEY, PAYMENT_KEY
 from fakes import stripe_events
@@ -17,6 +20,8 @@ from fakes.localstripe import CARD_3DS, CARD_DECLINED, CARD_OK, create_payment_m
 from fakes.servers import black_hole, serve_asgi
 
 Buyer = Any  # the ``buyer`` fixture's class (tests/providers/stripe/conftest.py)
+# The audit entries of a payment attempt that moved.
+MOVES = ("pending", "confirmed", "failed", "canceled")
 
 
 def test_a_card_payment_pays_the_order_and_names_our_attempt_at_stripe(buyer: Buyer) -> None:
@@ -259,3 +264,26 @@ def test_the_janitor_confirms_a_payment_whose_buyer_never_returned(uow: Any, buy
 
     assert [(c.kind, c.remote, c.outcome) for c in checked] == [("payment", "confirmed", "confirm")]
     assert buyer.order(order_id).status == "paid"
+
+
+@pytest.mark.parametrize(
+    ("card", "state"), [(CARD_OK, "confirmed"), (CARD_DECLINED, "failed"), (CARD_3DS, "pending")]
+)
+def test_execute_payment_reports_the_intent_and_leaves_the_attempt_to_the_core(
+    uow: Any, buyer: Buyer, card: str, state: str
+) -> None:
+    order_id = buyer.place()
+    token = create_payment_method(buyer.base_url, card)
+    with uow() as s:
+        payment_id = checkout.begin_payment(s, order_id, provider="stripe", actor="buyer", form_data={"stripe": token}).id
+
+    with uow() as s:
+        payment = s.get(Payment, payment_id)
+        result = provider_for(payment.order.event, "stripe", s).execute_payment(payment)
+        assert isinstance(result, PaymentResult) and result.state == state
+        assert result.reference and result.reference.startswith("pi_")
+        assert (result.redirect_url is not None) == (state == "pending")
+
+    # Committed as the provider left it: the attempt has not moved; only the core moves it.
+    assert (buyer.payment(payment_id).state, buyer.payment(payment_id).provider_reference) == ("created", None)
+    assert [buyer.actions(order_id, f"payment.{move}") for move in MOVES] == [0] * len(MOVES)

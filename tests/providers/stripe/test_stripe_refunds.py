@@ -9,6 +9,8 @@ import pytest
 
 from boxoffice.orders import service as orders
 from boxoffice.payments import refunding
+from boxoffice.providers.base import RefundResult
+from boxoffice.providers.registry import provider_for
 from boxoffice.providers.stripe.rules import FULL_ID_KEY, REFUND_KEY
 from fakes import stripe_events
 from fakes.localstripe import CARD_OK
@@ -161,3 +163,15 @@ def test_a_three_decimal_refund_stripe_cannot_take_fails_with_a_clear_message(uo
 
     assert [r[1:3] for r in other.refunds(order_id)] == [("failed", Decimal("1.005")), ("done", Decimal("1.010"))]
     assert given_back.state == "done" and other.stripe(f"/v1/refunds/{given_back.provider_reference}")["amount"] == 1010
+
+
+def test_execute_refund_reports_the_refund_and_leaves_it_to_the_core(buyer: Buyer) -> None:
+    order_id, payment_id, _intent_id = _paid(buyer)
+    with buyer.uow() as s:
+        refund = refunding.refund_payment(s, payment_id, amount=Decimal("10.00"), actor=ADMIN, execute=False)
+        result = provider_for(refund.order.event, "stripe", s).execute_refund(refund)
+        assert isinstance(result, RefundResult)
+        assert result.state == "done" and result.reference and result.reference.startswith("re_")
+        assert (refund.state, refund.provider_reference) == ("created", None)
+
+    assert [r[1] for r in buyer.refunds(order_id)] == ["created"]

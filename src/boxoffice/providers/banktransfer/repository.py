@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from boxoffice.db import dialect_insert
 from boxoffice.errors import NotFound
 from boxoffice.orders.models import Order
 from boxoffice.payments.models import Payment, Refund
@@ -52,9 +52,8 @@ def insert_transaction(session: Session, values: Mapping[str, Any]) -> BankTrans
     ``INSERT … ON CONFLICT DO NOTHING`` on every unique constraint: an import racing another one
     with the same lines waits for it and then skips them — the database keeps each line once.
     """
-    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = builder(BankTransaction).values(**values).on_conflict_do_nothing().returning(BankTransaction)
-    return session.scalars(statement).one_or_none()
+    statement = dialect_insert(session, BankTransaction).values(**values).on_conflict_do_nothing()
+    return session.scalars(statement.returning(BankTransaction)).one_or_none()
 
 
 def transaction_by_checksum(session: Session, event_id: int, checksum: str) -> BankTransaction | None:

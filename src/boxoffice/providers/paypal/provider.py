@@ -39,13 +39,14 @@ from boxoffice.providers.base import (
     PaymentError,
     PaymentFormError,
     PaymentProvider,
+    PaymentResult,
     ProviderUnavailable,
+    RefundResult,
     RemoteStatus,
     WebhookResult,
 )
 from boxoffice.providers.paypal import rules, webhooks
 from boxoffice.providers.paypal.client import (
-    CaptureResult,
     PayPalClient,
     PayPalConfigError,
     PayPalDeclined,
@@ -55,7 +56,7 @@ from boxoffice.providers.paypal.client import (
 )
 from boxoffice.providers.paypal.lookup import CAPTURE_ID, SUPERSEDED_BY
 from boxoffice.providers.paypal.settings import IDENTIFIER, PayPalSettings, check_settings, client_for, complete
-from boxoffice.providers.reconcile import apply_payment_status, apply_refund_status, remember_payment_reference
+from boxoffice.providers.reconcile import apply_payment_result, remember_payment_reference
 
 if TYPE_CHECKING:
     from boxoffice.inbox.models import ProviderEvent
@@ -127,11 +128,10 @@ class PayPalProvider(PaymentProvider):
             raise PaymentFormError("The paypal token must be the id of an approved PayPal order.", field=IDENTIFIER)
         return {APPROVED_ORDER: token}
 
-    def execute_payment(self, payment: Payment) -> str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         approved = payment.info.get(APPROVED_ORDER)
         if approved:
-            self.capture(payment, approved)
-            return None
+            return self.capture(payment, approved)
         order = payment.order
         try:
             created = self.client().create_order(
@@ -146,20 +146,16 @@ class PayPalProvider(PaymentProvider):
             )
         except PayPalError as error:
             raise _translated(error, payment) from error
-        remember_payment_reference(
-            self.session, payment.id, created.id, **{PAYPAL_ORDER: created.id, APPROVE_URL: created.approve_url}
-        )
-        apply_payment_status(self.session, payment.id, RemoteStatus(PaymentState.PENDING), actor=self.actor)
-        return created.approve_url
+        payment.info = {**payment.info, PAYPAL_ORDER: created.id, APPROVE_URL: created.approve_url}
+        return PaymentResult.pending(reference=created.id, redirect_url=created.approve_url)
 
-    def capture(self, payment: Payment, paypal_order_id: str) -> None:
-        """Capture PayPal order ``paypal_order_id`` for ``payment`` once PayPal confirms it is ours.
+    def capture(self, payment: Payment, paypal_order_id: str) -> PaymentResult:
+        """Capture PayPal order ``paypal_order_id`` for ``payment`` once PayPal confirms it is ours,
+        and report the capture; moves no attempt (the caller applies the result).
 
-        The order row stays locked while PayPal captures, so a webhook about this capture or the
-        buyer's return waits and then finds the payment settled. Raises :class:`PaymentError` (422)
-        without capturing when the PayPal order belongs to another order or has another amount.
+        Raises :class:`PaymentError` without capturing when the PayPal order belongs to another
+        order or has another amount, :class:`ProviderUnavailable` when PayPal's answer is unknown.
         """
-        lock_order(self.session, payment.order_id)
         client = self.client()
         try:
             remote = client.get_order(paypal_order_id)
@@ -171,7 +167,9 @@ class PayPalProvider(PaymentProvider):
             raise _translated(error, payment) from error
         owner = self._check_ours(payment, paypal_order_id, remote.custom_id, remote.amount, remote.currency)
         if owner.id != payment.id:
-            self._take_over(owner, payment)
+            # News about the PayPal order now goes to ``payment``; the janitor ends ``owner`` if still open.
+            owner.info = {**owner.info, SUPERSEDED_BY: payment.id}
+        # Kept before capturing: should PayPal's answer be lost, the janitor asks about this order.
         remember_payment_reference(self.session, payment.id, paypal_order_id, **{PAYPAL_ORDER: paypal_order_id})
         try:
             result = client.capture_order(
@@ -179,9 +177,31 @@ class PayPalProvider(PaymentProvider):
             )
         except PayPalError as error:
             raise _translated(error, payment) from error
-        self.apply_capture(payment, result)
-        if rules.capture_state(result.capture_status) == PaymentState.FAILED:
-            raise PaymentError(result.failure_message or "PayPal declined the payment.")
+        if result.capture_id:
+            payment.info = {**payment.info, CAPTURE_ID: result.capture_id}
+        state = rules.capture_state(result.capture_status)
+        if state == PaymentState.CONFIRMED:
+            amount = result.amount if result.currency == payment.order.currency else None
+            return PaymentResult.confirmed(reference=result.order_id, amount=amount)
+        if state == PaymentState.FAILED:
+            return PaymentResult.failed(result.failure_message or "PayPal declined the payment.")
+        return PaymentResult.pending(reference=result.order_id)  # a PENDING capture: its webhook settles it
+
+    def capture_and_apply(self, payment: Payment, paypal_order_id: str) -> PaymentResult | None:
+        """Capture an approved PayPal order and apply the outcome — the buyer's return and PayPal's
+        ``CHECKOUT.ORDER.APPROVED`` both come here. None when there is nothing to capture any more (a
+        webhook, the return or another attempt was first). A refusal fails the attempt;
+        :class:`ProviderUnavailable` (outcome unknown) is raised and leaves it as it is."""
+        lock_order(self.session, payment.order_id)
+        payment = lock_payment(self.session, payment.id)
+        if not self._still_open(payment, paypal_order_id):
+            return None
+        try:
+            result = self.capture(payment, paypal_order_id)
+        except PaymentError as error:
+            result = PaymentResult.failed(error.detail)
+        apply_payment_result(self.session, payment.id, result, actor=self.actor)
+        return result
 
     def _check_ours(
         self,
@@ -224,32 +244,11 @@ class PayPalProvider(PaymentProvider):
             raise PaymentError("This PayPal payment has already been used.", pointer=POINTER, code="paypal-order-used")
         return owner
 
-    def _take_over(self, owner: Payment, payment: Payment) -> None:
-        """``payment`` captures the PayPal order ``owner`` was made for: news about it goes to ``payment``."""
-        owner.info = {**owner.info, SUPERSEDED_BY: payment.id}
-        if owner.state in OPEN_PAYMENT_STATES:
-            payments.cancel_payment(self.session, owner.id, actor=self.actor, message=f"continued as {payment.full_id}")
-
-    def apply_capture(self, payment: Payment, result: CaptureResult) -> None:
-        """Remember a capture and move the attempt as its status says (failures are the caller's)."""
-        if result.capture_id:
-            remember_payment_reference(self.session, payment.id, result.order_id, **{CAPTURE_ID: result.capture_id})
-        state = rules.capture_state(result.capture_status)
-        if state in (PaymentState.CONFIRMED, PaymentState.PENDING):
-            amount = result.amount if result.currency == payment.order.currency else None
-            apply_payment_status(self.session, payment.id, RemoteStatus(state, amount), actor=self.actor)
-
     def buyer_returned(self, payment: Payment, paypal_order_id: str) -> None:
         """The buyer approved at PayPal and is back: capture, unless a webhook or another attempt
-        already did. A refusal fails the attempt; an unknown outcome leaves it pending."""
-        lock_order(self.session, payment.order_id)
-        payment = lock_payment(self.session, payment.id)
-        if not self._still_open(payment, paypal_order_id):
-            return
+        already did. An unknown outcome leaves the attempt pending for the webhook or the janitor."""
         try:
-            self.capture(payment, paypal_order_id)
-        except PaymentError as error:
-            payments.fail_payment(self.session, payment.id, actor=self.actor, message=error.detail)
+            self.capture_and_apply(payment, paypal_order_id)
         except ProviderUnavailable:
             log.warning("PayPal did not answer the capture of %s; the janitor will ask again", payment.full_id)
 
@@ -305,11 +304,11 @@ class PayPalProvider(PaymentProvider):
     def payment_partial_refund_supported(self, payment: Payment) -> bool:
         return bool(payment.info.get(CAPTURE_ID))
 
-    def execute_refund(self, refund: Refund) -> None:
+    def execute_refund(self, refund: Refund) -> RefundResult:
         payment = refund.payment
         capture_id = payment.info.get(CAPTURE_ID) if payment is not None else None
         if not capture_id:
-            raise PaymentError("This payment has no PayPal capture to refund.", code="refund-not-supported")
+            return RefundResult.failed("This payment has no PayPal capture to refund.")
         try:
             result = self.client().refund_capture(
                 capture_id,
@@ -320,16 +319,16 @@ class PayPalProvider(PaymentProvider):
             )
         except PayPalUnavailable as error:
             raise ProviderUnavailable(f"PayPal did not answer for {refund.full_id}: {error.message}") from error
-        except PayPalConfigError as error:
-            raise PaymentError("PayPal refused the credentials; check the PayPal settings.") from error
+        except PayPalConfigError:
+            return RefundResult.failed("PayPal refused the credentials; check the PayPal settings.")
         except PayPalError as error:
-            raise PaymentError(error.message) from error
+            return RefundResult.failed(error.message)
         state = rules.refund_state(result.status)
         if state in (RefundState.FAILED, RefundState.CANCELED):
-            raise PaymentError(result.failure_message or "PayPal refused the refund.")
-        apply_refund_status(
-            self.session, refund.id, RemoteStatus(state, result.amount), actor=self.actor, reference=result.refund_id
-        )
+            return RefundResult.failed(result.failure_message or "PayPal refused the refund.", reference=result.refund_id)
+        if state == RefundState.DONE:
+            return RefundResult.done(reference=result.refund_id)
+        return RefundResult.transit(reference=result.refund_id)  # PENDING at PayPal: its webhook says when it is back
 
     # -- background -------------------------------------------------------------------------------
     def fetch_payment_status(self, payment: Payment) -> RemoteStatus:

@@ -32,11 +32,10 @@ from boxoffice.errors import DomainError
 from boxoffice.orders import audit
 from boxoffice.orders.actions import Action
 from boxoffice.orders.repository import lock_order
-from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import lock_payment
-from boxoffice.payments.rules import OPEN_PAYMENT_STATES, RefundSource, RefundState
-from boxoffice.providers.base import PaymentError, ProviderUnavailable, RemoteStatus
+from boxoffice.payments.rules import RefundSource, RefundState
+from boxoffice.providers.base import ProviderUnavailable, RemoteStatus
 from boxoffice.providers.paypal import lookup, rules
 from boxoffice.providers.paypal.client import PayPalConfigError, PayPalUnavailable, parse_money
 from boxoffice.providers.paypal.settings import IDENTIFIER, PayPalSettings, client_for
@@ -192,20 +191,17 @@ def _capture_changed(session: Session, payment: Payment, resource: Mapping[str, 
 
 
 def _order_approved(session: Session, payment: Payment, resource: Mapping[str, Any]) -> WebhookResult:
-    if payment.state not in OPEN_PAYMENT_STATES or payment.info.get(lookup.CAPTURE_ID):
-        return WebhookResult.processed(payment.order_id, f"{payment.full_id}: already {payment.state}")
     from boxoffice.providers.paypal.provider import PayPalProvider  # the provider module imports this one
 
     provider = provider_for(payment.order.event, IDENTIFIER, session)
     assert isinstance(provider, PayPalProvider)
     try:
-        provider.capture(payment, str(resource.get("id")))
-    except PaymentError as error:
-        payments.fail_payment(session, payment.id, actor=ACTOR, message=error.detail)
-        return WebhookResult.processed(payment.order_id, f"{payment.full_id}: capture refused")
+        result = provider.capture_and_apply(payment, str(resource.get("id")))
     except ProviderUnavailable as error:
         raise WebhookNotReady(str(error)) from error
-    return WebhookResult.processed(payment.order_id, f"{payment.full_id}: captured")
+    if result is None:
+        return WebhookResult.processed(payment.order_id, f"{payment.full_id}: already {payment.state}")
+    return WebhookResult.processed(payment.order_id, f"{payment.full_id}: capture {result.state}")
 
 
 def _refunded(session: Session, payment: Payment, resource: Mapping[str, Any]) -> WebhookResult:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from boxoffice.db import dialect_insert
 from boxoffice.kit.clock import now
 from boxoffice.providers.sandbox import signing
 from boxoffice.providers.sandbox.cards import DECLINE_MESSAGE, Behaviour, Card
@@ -52,28 +53,33 @@ def _intent(session: Session, intent_id: str) -> SandboxIntent:
 def create_intent(
     session: Session, *, amount: int, currency: str, card: Card, metadata: Mapping[str, str], idempotency_key: str
 ) -> SandboxIntent:
-    """A new intent waiting for confirmation; the same key returns the intent made the first time."""
-    existing = session.execute(
-        select(SandboxIntent).where(SandboxIntent.idempotency_key == idempotency_key)
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
+    """A new intent waiting for confirmation; the same key returns the intent made the first time.
+
+    One ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING``: two calls racing with one
+    key make one intent (the second waits for the first, then reads what it made), as a remote
+    processor's idempotency keys do.
+    """
     if amount <= 0:
         raise ProcessorError("The amount must be positive.")
-    intent = SandboxIntent(
-        intent_id=_new_id("pi"),
-        idempotency_key=idempotency_key,
-        amount=amount,
-        currency=currency.lower(),
-        status="requires_confirmation",
-        behaviour=card.behaviour.value,
-        card_brand=card.brand,
-        card_last4=card.last4,
-        meta=dict(metadata),
-    )
-    session.add(intent)
-    session.flush()
-    return intent
+    values = {
+        "intent_id": _new_id("pi"),
+        "idempotency_key": idempotency_key,
+        "amount": amount,
+        "currency": currency.lower(),
+        "status": "requires_confirmation",
+        "behaviour": card.behaviour.value,
+        "card_brand": card.brand,
+        "card_last4": card.last4,
+        "meta": dict(metadata),
+    }
+    statement = dialect_insert(session, SandboxIntent).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    made = session.scalars(statement.returning(SandboxIntent)).one_or_none()
+    if made is not None:
+        return made
+    return session.execute(
+        select(SandboxIntent).where(SandboxIntent.idempotency_key == idempotency_key)
+    ).scalar_one()
 
 
 def confirm_intent(session: Session, intent_id: str) -> SandboxIntent:

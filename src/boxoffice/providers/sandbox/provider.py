@@ -22,6 +22,7 @@ from boxoffice.orders.models import Order
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentState, RefundState
 from boxoffice.providers.base import (
+    REDIRECT_URL,
     CheckoutContext,
     IncomingEvent,
     PaymentError,
@@ -142,7 +143,7 @@ class SandboxProvider(PaymentProvider):
             raise PaymentError(exc.message) from exc
 
     def payment_pending_render(self, payment: Payment) -> Markup:
-        url = payment.info.get("redirect-url")
+        url = payment.info.get(REDIRECT_URL)
         if url:
             return Markup('<p>Please <a href="{}">confirm the payment with your card issuer</a>.</p>').format(url)
         return super().payment_pending_render(payment)
@@ -152,8 +153,8 @@ class SandboxProvider(PaymentProvider):
         details: dict[str, Any] = {"intent-id": payment.provider_reference}
         if card:
             details.update({"card-brand": card.get("brand"), "card-last4": card.get("last4")})
-        if payment.state == PaymentState.PENDING and payment.info.get("redirect-url"):
-            details["confirm-url"] = payment.info["redirect-url"]
+        if payment.state == PaymentState.PENDING and payment.info.get(REDIRECT_URL):
+            details["confirm-url"] = payment.info[REDIRECT_URL]
         return details
 
     def payment_refund_supported(self, payment: Payment) -> bool:

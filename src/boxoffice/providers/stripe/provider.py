@@ -35,21 +35,23 @@ from sqlalchemy.orm import Session
 from boxoffice.errors import InvalidValue
 from boxoffice.kit.clock import now
 from boxoffice.orders.models import Order
-from boxoffice.payments.checkout import REDIRECT_URL
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.rules import PaymentState, RefundState
 from boxoffice.providers import returns
 from boxoffice.providers.base import (
+    REDIRECT_URL,
     CheckoutContext,
     IncomingEvent,
     PaymentError,
     PaymentFormError,
     PaymentProvider,
+    PaymentResult,
     ProviderUnavailable,
+    RefundResult,
     RemoteStatus,
     WebhookResult,
 )
-from boxoffice.providers.reconcile import apply_payment_status, apply_refund_status, remember_payment_reference
+from boxoffice.providers.reconcile import apply_payment_status, remember_payment_reference
 from boxoffice.providers.stripe import rules, webhooks
 from boxoffice.providers.stripe.gateway import (
     GatewayConfigError,
@@ -161,10 +163,10 @@ class StripeProvider(PaymentProvider):
                 code="amount-not-supported",
             )
 
-    def execute_payment(self, payment: Payment) -> str | None:
+    def execute_payment(self, payment: Payment) -> PaymentResult:
         token, flow = payment.info.get("payment-method"), payment.info.get("flow")
         if not token and flow not in _FLOWS:
-            raise PaymentError("No card was given for this payment.", code="invalid-payment-data")
+            return PaymentResult.failed("No card was given for this payment.")
         order = payment.order
         metadata = rules.payment_metadata(payment.id, payment.full_id)
         key = rules.idempotency_key("payment", payment.id, payment.full_id)
@@ -183,20 +185,29 @@ class StripeProvider(PaymentProvider):
             raise ProviderUnavailable(f"Stripe did not answer for {payment.full_id}: {error.message}") from error
         except GatewayConfigError as error:
             log.error("Stripe refused the API key of event %s: %s", order.event_id, error.message)
-            raise PaymentError(
-                "Card payments are not available at the moment. Please choose another payment method.",
-                code="provider-misconfigured",
-            ) from error
-        self.apply_intent(payment, result)
-        state = rules.intent_state(result.status)
-        if state == PaymentState.FAILED:
-            raise PaymentError(result.failure_message or "Your card was declined.")
-        if state == PaymentState.CANCELED:
-            raise PaymentError("The card payment was canceled.")
-        return result.redirect_url if result.status == "requires_action" else None
+            return PaymentResult.failed(
+                "Card payments are not available at the moment. Please choose another payment method."
+            )
+        return self._intent_result(payment, result)
 
-    def _open_checkout(self, payment: Payment, metadata: dict[str, str], key: str, description: str) -> str:
-        """Open a Checkout Session for the attempt; the URL of Stripe's page the buyer goes to."""
+    def _intent_result(self, payment: Payment, result: IntentResult) -> PaymentResult:
+        """What an intent's answer means for the attempt (its charge id is kept for the organizer)."""
+        if result.charge_id and payment.info.get("charge") != result.charge_id:
+            payment.info = {**payment.info, "charge": result.charge_id}
+        state = rules.intent_state(result.status)
+        if state == PaymentState.CONFIRMED:
+            amount = _amount_in(result.amount, result.currency, payment.order.currency)
+            return PaymentResult.confirmed(reference=result.intent_id, amount=amount)
+        if state == PaymentState.FAILED:
+            return PaymentResult.failed(result.failure_message or "Your card was declined.", reference=result.intent_id)
+        if state == PaymentState.CANCELED:
+            return PaymentResult.failed("The card payment was canceled.", reference=result.intent_id)
+        # On its way, or waiting for the buyer's card or their bank (3-D Secure); a callback settles it.
+        redirect = result.redirect_url if result.status == "requires_action" else None
+        return PaymentResult.pending(reference=result.intent_id, redirect_url=redirect)
+
+    def _open_checkout(self, payment: Payment, metadata: dict[str, str], key: str, description: str) -> PaymentResult:
+        """Open a Checkout Session for the attempt: pending, with Stripe's page for the buyer to pay on."""
         order = payment.order
         try:
             session = self.gateway().create_checkout(
@@ -205,20 +216,11 @@ class StripeProvider(PaymentProvider):
                 email=order.email,
             )  # fmt: skip
         except GatewayRequestError as error:
-            raise PaymentError(f"Stripe could not open its payment page: {error.message}") from error
+            return PaymentResult.failed(f"Stripe could not open its payment page: {error.message}")
         payment.info = {**payment.info, CHECKOUT_SESSION: session.session_id}
         if not session.url:
             raise ProviderUnavailable(f"Stripe gave no page for {payment.full_id}'s Checkout Session.")
-        return session.url
-
-    def apply_intent(self, payment: Payment, result: IntentResult) -> None:
-        """Remember the intent and move the attempt as the intent stands (failures are the caller's)."""
-        if result.intent_id:
-            remember_payment_reference(self.session, payment.id, result.intent_id, charge=result.charge_id)
-        state = rules.intent_state(result.status)
-        if state in (PaymentState.CONFIRMED, PaymentState.PENDING):
-            amount = _amount_in(result.amount, result.currency, payment.order.currency)
-            apply_payment_status(self.session, payment.id, RemoteStatus(state, amount), actor=self.actor)
+        return PaymentResult.pending(redirect_url=session.url)
 
     def client_secret(self, payment: Payment) -> str | None:
         """The secret Stripe.js confirms the attempt's intent with, while it waits for the buyer's card.
@@ -301,15 +303,14 @@ class StripeProvider(PaymentProvider):
     def payment_partial_refund_supported(self, payment: Payment) -> bool:
         return bool(payment.provider_reference)
 
-    def execute_refund(self, refund: Refund) -> None:
+    def execute_refund(self, refund: Refund) -> RefundResult:
         payment = refund.payment
         if payment is None or not payment.provider_reference:
-            raise PaymentError("This payment has no Stripe PaymentIntent to refund.", code="refund-not-supported")
+            return RefundResult.failed("This payment has no Stripe PaymentIntent to refund.")
         if not supported_amount(refund.amount, refund.order.currency):
-            raise PaymentError(
+            return RefundResult.failed(
                 f"Stripe refunds {refund.order.currency} only in steps of 0.010; "
-                f"{refund.amount} {refund.order.currency} must be given back another way.",
-                code="amount-not-supported",
+                f"{refund.amount} {refund.order.currency} must be given back another way."
             )
         try:
             result = self.gateway().refund(
@@ -321,14 +322,14 @@ class StripeProvider(PaymentProvider):
             )
         except GatewayUnavailable as error:
             raise ProviderUnavailable(f"Stripe did not answer for {refund.full_id}: {error.message}") from error
-        except GatewayConfigError as error:
-            raise PaymentError("Stripe refused the API key; check the Stripe settings.") from error
+        except GatewayConfigError:
+            return RefundResult.failed("Stripe refused the API key; check the Stripe settings.")
         state = rules.refund_state(result.status)
         if result.refund_id is None or state in (RefundState.FAILED, RefundState.CANCELED):
-            raise PaymentError(result.failure_message or "Stripe refused the refund.")
-        apply_refund_status(
-            self.session, refund.id, RemoteStatus(state, result.amount), actor=self.actor, reference=result.refund_id
-        )
+            return RefundResult.failed(result.failure_message or "Stripe refused the refund.", reference=result.refund_id)
+        if state == RefundState.DONE:
+            return RefundResult.done(reference=result.refund_id)
+        return RefundResult.transit(reference=result.refund_id)  # pending at Stripe: its webhook says when it is back
 
     # -- background -------------------------------------------------------------------------------
     def fetch_payment_status(self, payment: Payment) -> RemoteStatus:
