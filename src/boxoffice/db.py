@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -231,20 +232,25 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
 _LOCKED = "boxoffice.locked-rows"
 
 
-def lock_row(session: Session, model: type[Any], row_id: int) -> Any:
+def lock_row(session: Session, model: type[Any], row_id: int, *options: ORMOption) -> Any:
     """The row ``row_id`` of ``model`` locked for the rest of the transaction (``SELECT … FOR UPDATE``),
     or None. Each row is locked — and read — once per transaction: a row this transaction already
     locked outside any savepoint is returned as the session holds it, since nobody else can have
     changed it since. (A lock taken inside a savepoint is not remembered: PostgreSQL releases it
-    when the savepoint rolls back.)"""
+    when the savepoint rolls back.) ``options`` load related rows in the same query (joined loads);
+    only ``model``'s row is locked (``FOR UPDATE OF``)."""
     key = identity_key(model, row_id)
     if key in session.info.get(_LOCKED, ()):
         held = session.identity_map.get(key)
         if held is not None:
             return held
     row = session.execute(
-        select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+        select(model)
+        .options(*options)
+        .where(model.id == row_id)
+        .with_for_update(of=model)
+        .execution_options(populate_existing=True)
+    ).unique().scalar_one_or_none()
     if row is not None and not session.in_nested_transaction():
         session.info.setdefault(_LOCKED, set()).add(key)
     return row

@@ -18,6 +18,7 @@ from boxoffice.payments.rules import (
     order_after_confirmation,
     propose_refund,
     refundable_amount,
+    with_payment,
 )
 
 D = Decimal
@@ -120,6 +121,24 @@ def test_balance_is_total_minus_net_paid_whatever_the_attempts(total, pays, refs
         assert bal.pending_sum < 0 and status != "canceled"
     if bal.payment_state in ("paid", "pending-fully-paid", "free"):
         assert bal.pending_sum == 0
+
+
+@given(
+    total=amounts,
+    pays=st.lists(st.tuples(st.sampled_from(list(PaymentState)), amounts), max_size=6),
+    refs=st.lists(st.tuples(st.sampled_from(list(RefundState)), amounts), max_size=6),
+    status=st.sampled_from(["pending", "paid", "expired", "canceled"]),
+    confirmed=amounts,
+)
+def test_a_confirmed_payment_added_to_the_stored_balance_equals_summing_every_attempt_again(  # type: ignore[no-untyped-def]
+    total, pays, refs, status, confirmed
+) -> None:
+    before = balance(total=total, order_status=status, payments=pays, refunds=refs)
+    after = with_payment(before, confirmed, total=total, order_status=status)
+    everything = balance(
+        total=total, order_status=status, payments=[*pays, (PaymentState.CONFIRMED, confirmed)], refunds=refs
+    )
+    assert after == everything
 
 
 def test_confirmation_marks_the_order_paid_only_when_covered() -> None:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from boxoffice.catalogue.models import Organizer
 from boxoffice.errors import Conflict
 from boxoffice.orders import service as orders
 from boxoffice.orders.service import LineItem
@@ -167,3 +168,33 @@ def test_events_of_a_rolled_back_change_are_never_delivered(uow, run_jobs, recei
         orders.place_order(s, shop.event_id, email="b@example.org", items=[LineItem(shop.regular_id, 1)], actor="x")
         raise RuntimeError("the request fails after placing the order")
     assert receiver.received == [] and _deliveries(uow) == []
+
+
+def test_the_organizer_row_counts_its_enabled_endpoints_so_orders_of_an_organizer_without_any_look_for_none(  # type: ignore[no-untyped-def]
+    uow, run_jobs, receiver
+) -> None:
+    def count(organizer_id: int) -> int:
+        with uow() as s:
+            organizer = s.get(Organizer, organizer_id)
+            assert organizer is not None
+            return organizer.enabled_webhooks
+
+    shop, first, _ = _setup(uow, receiver.url, ["order.placed"])
+    organizer_id = shop.event.organizer_id
+    with uow() as s:
+        second = webhooks.create_endpoint(s, organizer_id, url=receiver.url, event_types=["order.paid"]).id
+    assert count(organizer_id) == 2
+    with uow() as s:
+        webhooks.update_endpoint(s, first, organizer_id, {"enabled": False})
+    assert count(organizer_id) == 1
+    with uow() as s:
+        webhooks.delete_endpoint(s, second, organizer_id)
+    assert count(organizer_id) == 0
+    with uow() as s:
+        orders.place_order(s, shop.event_id, email="b@example.org", items=[LineItem(shop.regular_id, 1)], actor="x")
+    assert _deliveries(uow) == [] and receiver.received == []
+    with uow() as s:
+        webhooks.update_endpoint(s, first, organizer_id, {"enabled": True})
+    with uow() as s:
+        orders.place_order(s, shop.event_id, email="c@example.org", items=[LineItem(shop.regular_id, 1)], actor="x")
+    assert count(organizer_id) == 1 and len(receiver.received) == 1

@@ -28,6 +28,7 @@ from boxoffice.catalogue.models import Event, Organizer, Product, Quota
 from boxoffice.errors import NotFound, PermissionDenied
 from boxoffice.jobs.models import Job
 from boxoffice.orders.models import Order, OrderPosition
+from boxoffice.orders.repository import lock_order
 from boxoffice.payments.models import Payment, Refund
 
 AttemptT = TypeVar("AttemptT", Payment, Refund)
@@ -72,12 +73,20 @@ def _missing(kind: str, resource_id: int, pointer: str | None = None) -> NotFoun
     return NotFound(f"{kind} {resource_id} does not exist.", parameter="id")
 
 
-def order(tx: Tx, order_id: int, *, buyer: bool = False, admin: bool = False) -> Order:
-    """The order ``order_id`` if the caller may act on it (see the module's rules)."""
-    found = tx.session.execute(
-        select(Order).options(joinedload(Order.event)).where(Order.id == order_id)
-    ).scalar_one_or_none()
+def order(tx: Tx, order_id: int, *, buyer: bool = False, admin: bool = False, lock: bool = False) -> Order:
+    """The order ``order_id`` if the caller may act on it (see the module's rules). With ``lock`` its
+    row is locked for the transaction (with its event, organizer and fees, one query), so the use
+    case that follows finds it locked and reads it no more."""
     missing = _missing("Order", order_id)
+    if lock:
+        try:
+            found: Order | None = lock_order(tx.session, order_id, with_fees=True)
+        except NotFound:
+            raise missing from None
+    else:
+        found = tx.session.execute(
+            select(Order).options(joinedload(Order.event)).where(Order.id == order_id)
+        ).scalar_one_or_none()
     if found is None:
         raise missing
     check(tx.principal, found.event.organizer_id, missing, order_id=found.id, buyer=buyer, admin=admin)

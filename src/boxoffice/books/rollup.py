@@ -2,9 +2,9 @@
 
 Three figures per UTC day, the ones the control panel's chart draws:
 
-* **sold** — the totals of orders placed that day that are pending or paid now. Every change of an
-  order's status or total is written by the ORM, so one flush hook (:func:`_count_sales`) keeps it:
-  whoever moves an order, the rollup follows in the same transaction.
+* **sold** — the totals of orders placed that day that are pending or paid now: :func:`follow_sale`
+  is called where an order's status or total is written — :mod:`boxoffice.orders.transitions` (every
+  status move) and :mod:`boxoffice.orders.service` (a new order, a new total);
 * **paid** — payments confirmed that day: :func:`add_to_day` is called where a payment becomes
   confirmed (:func:`boxoffice.payments.service.confirm_payment`);
 * **refunded** — refunds done that day: called where a refund becomes done
@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, event, func, insert, inspect, literal, select, union_all
+from sqlalchemy import Select, Table, delete, func, insert, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session
 
 from boxoffice.books.models import MoneyOfDay
 from boxoffice.kit.clock import now
@@ -71,7 +71,6 @@ def add_to_day(
         index_elements=["event_id", "day", "slot"],
         set_={name: table.c[name] + statement.excluded[name] for name in FIGURES},
     )
-    # On the session's connection, not session.execute: this also runs inside a flush (below).
     session.connection().execute(statement)
 
 
@@ -130,40 +129,16 @@ def rebuild(session: Session, event_id: int) -> None:
     )
 
 
-def _sold(status: Any, total: Any) -> Decimal:
-    return Decimal(total) if status in SELLING and total is not None else ZERO
+def follow_sale(
+    session: Session, order: Order, *, status_before: str | None, total_before: Decimal | None
+) -> None:
+    """Move the sold figure after the order's status or total changed from ``status_before`` and
+    ``total_before`` (both None: the order is new). Called by the few places that write them:
+    ``orders.transitions`` (status), ``orders.service`` (placing an order, a new total)."""
+    change = _sold(order.status, order.total) - _sold(status_before, total_before)
+    if change:
+        add_to_day(session, order, moment=order.created_at or now(), sold=change)
 
 
-def _before(order: Order, name: str) -> Any:
-    """The attribute's value before this flush's changes (the loaded one when unchanged)."""
-    history = inspect(order).attrs[name].history
-    return history.deleted[0] if history.deleted else getattr(order, name)
-
-
-def _count_sales(session: Session, _flush: UOWTransaction) -> None:
-    """After each flush, move the sold figure of every order whose status or total changed."""
-    for order in session.new:
-        if isinstance(order, Order):
-            _add_sold(session, order, _sold(order.status, order.total))
-    for order in session.dirty:
-        if isinstance(order, Order):
-            before = _sold(_before(order, "status"), _before(order, "total"))
-            _add_sold(session, order, _sold(order.status, order.total) - before)
-    for order in session.deleted:
-        if isinstance(order, Order):
-            _add_sold(session, order, -_sold(_before(order, "status"), _before(order, "total")))
-
-
-def _add_sold(session: Session, order: Order, amount: Decimal) -> None:
-    if amount:
-        add_to_day(session, order, moment=order.created_at or now(), sold=amount)
-
-
-def _load_replaced_value(_target: Any, _value: Any, _old: Any, _initiator: Any) -> None:
-    """Nothing to do: registered with ``active_history`` so that assigning these attributes loads
-    the value they replace, which :func:`_before` reads even when it was expired at the time."""
-
-
-for _attribute in (Order.status, Order.total):
-    event.listen(_attribute, "set", _load_replaced_value, active_history=True)
-event.listen(Session, "after_flush", _count_sales)
+def _sold(status: str | None, total: Decimal | None) -> Decimal:
+    return total if status in SELLING and total is not None else ZERO

@@ -27,6 +27,9 @@ class Organizer(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # How many of its outgoing webhook endpoints are enabled, kept by ``webhooks.service``: an order's
+    # change looks for subscribers only when there are some (no query in the common case).
+    enabled_webhooks: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Event(Base):

@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from boxoffice.catalogue.models import Product, Quota, product_quotas
+from boxoffice.catalogue.models import Event, Product, Quota, product_quotas
 from boxoffice.catalogue.repository import sold_out
 from boxoffice.db import lock_row
 from boxoffice.errors import NotFound
 from boxoffice.orders.models import Order
 
 
-def lock_order(session: Session, order_id: int) -> Order:
-    """Load ``order_id`` with its row locked for the rest of the transaction (``SELECT … FOR UPDATE``)."""
-    order: Order | None = lock_row(session, Order, order_id)
+def lock_order(session: Session, order_id: int, *, with_fees: bool = False) -> Order:
+    """Load ``order_id`` with its row locked for the rest of the transaction (``SELECT … FOR UPDATE``),
+    its event and organizer (and with ``with_fees`` its fee lines) read in the same query, so the
+    use case never loads them lazily. Once locked, the order is not read again (``db.lock_row``)."""
+    loads = [joinedload(Order.event).joinedload(Event.organizer)]
+    if with_fees:
+        loads.append(joinedload(Order.fees))
+    order: Order | None = lock_row(session, Order, order_id, *loads)
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.", parameter="id")
     return order
@@ -86,3 +91,21 @@ def release_seats(session: Session, demand: Mapping[int, int]) -> None:
 def products_of_event(session: Session, event_id: int, product_ids: list[int]) -> dict[int, Product]:
     rows = session.execute(select(Product).where(Product.event_id == event_id, Product.id.in_(product_ids))).scalars()
     return {p.id: p for p in rows}
+
+
+def products_with_quotas(
+    session: Session, event_id: int, product_ids: list[int]
+) -> tuple[dict[int, Product], dict[int, list[int]]]:
+    """The event's products of ``product_ids`` and the quota ids of each, in one query."""
+    rows = session.execute(
+        select(Product, product_quotas.c.quota_id)
+        .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
+        .where(Product.event_id == event_id, Product.id.in_(product_ids))
+    ).all()
+    products: dict[int, Product] = {}
+    quotas: dict[int, list[int]] = {pid: [] for pid in product_ids}
+    for product, quota_id in rows:
+        products[product.id] = product
+        if quota_id is not None:
+            quotas[product.id].append(quota_id)
+    return products, quotas

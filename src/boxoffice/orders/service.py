@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from boxoffice.books import rollup
 from boxoffice.catalogue import rules as catalogue_rules
 from boxoffice.catalogue.models import Event
 from boxoffice.errors import Conflict, InvalidValue, NotFound
@@ -21,8 +22,7 @@ from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
 from boxoffice.orders.repository import (
     lock_order,
-    products_of_event,
-    quota_ids_by_product,
+    products_with_quotas,
     reserve_seats,
 )
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, expiry_deadline, order_total, quota_demand
@@ -91,7 +91,7 @@ def place_order(
     if quantity > MAX_POSITIONS:
         raise InvalidValue(f"At most {MAX_POSITIONS} tickets fit in one order.", pointer="/data/attributes/positions")
     product_ids = sorted({i.product_id for i in items})
-    products = products_of_event(session, event.id, product_ids)
+    products, quotas = products_with_quotas(session, event.id, product_ids)
     placed_at = now()
     per_product: dict[int, int] = {}
     for index, item in enumerate(items):
@@ -116,7 +116,6 @@ def place_order(
                 code="too-many",
             )
 
-    quotas = quota_ids_by_product(session, product_ids)
     demand = quota_demand((item.product_id, quotas[item.product_id]) for item in items for _ in range(item.quantity))
 
     order = Order(
@@ -141,6 +140,7 @@ def place_order(
     write_balance(order, balance(total=order.total, order_status=order.status, payments=(), refunds=()))
     session.add(order)
     session.flush()
+    rollup.follow_sale(session, order, status_before=None, total_before=None)
     audit.record(
         session,
         order,
@@ -179,7 +179,9 @@ def set_payment_fee(
 
 
 def recompute_total(session: Session, order: Order) -> None:
+    before = order.total
     order.total = order_total((p.price for p in order.live_positions), (f.value for f in order.live_fees))
+    rollup.follow_sale(session, order, status_before=order.status, total_before=before)
     refresh_balance(session, order)
 
 

@@ -244,8 +244,8 @@ def charge(order_id: ResourceId, payload: ChargeRequest, call: Writer) -> Respon
     form = provider_form(payload.data.attributes)
 
     def write(tx: Tx) -> list[int]:
-        order = access.order(tx, order_id, buyer=True)
-        # Not locked here: begin_payment locks the order and refuses a canceled or paid one itself.
+        # Locked here, once: begin_payment finds the order (event, fees) as read for the checks.
+        order = access.order(tx, order_id, buyer=True, lock=True)
         _check_chargeable(order)
         plugin = _charging_provider(tx, order, form)
         return [

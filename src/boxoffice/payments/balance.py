@@ -1,8 +1,9 @@
-"""Recompute an order's stored balance from its attempts (same transaction as the change)."""
+"""An order's stored balance, kept in the same transaction as every change of its attempts or total."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,29 @@ def restate_balance(session: Session, order: Order, before: rules.Balance) -> ru
         total=order.total, net_paid=before.net_paid, order_status=order.status, ever_paid=before.payment_total > 0
     )
     return write_balance(order, replace(before, payment_state=state))
+
+
+def stored_balance(order: Order) -> rules.Balance | None:
+    """The balance as the order's columns hold it, or None when they no longer add up to its total
+    (the total changed since they were written): then only :func:`refresh_balance` is right."""
+    if order.total != order.pending_sum + order.payment_total - order.refund_total:
+        return None
+    return rules.Balance(
+        order.payment_total,
+        order.refund_total,
+        order.pending_sum,
+        rules.PaymentStateOfOrder(order.payment_state),
+        order.has_open_refund,
+    )
+
+
+def add_confirmed_payment(session: Session, order: Order, amount: Decimal) -> rules.Balance:
+    """Write the balance after one more payment of ``amount`` was confirmed: added to the stored
+    balance (no query), since every other change of the attempts wrote the balance when it happened."""
+    before = stored_balance(order)
+    if before is None:
+        return refresh_balance(session, order)
+    return write_balance(order, rules.with_payment(before, amount, total=order.total, order_status=order.status))
 
 
 def write_balance(order: Order, bal: rules.Balance) -> rules.Balance:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from boxoffice.db import loaded, lock_row
 from boxoffice.errors import NotFound
 from boxoffice.payments.models import Payment, Refund
+
+AttemptT = TypeVar("AttemptT", Payment, Refund)
 
 
 def lock_payment(session: Session, payment_id: int) -> Payment:
@@ -62,7 +65,13 @@ def refunds_of_payment(session: Session, payment_id: int) -> list[tuple[str, Dec
     return [(s, a) for s, a in rows]
 
 
-def next_local_id(session: Session, model: type[Payment] | type[Refund], order_id: int) -> int:
-    """The next per-order number (``CODE-P-3``); the caller holds the order's row lock."""
-    current = session.execute(select(func.max(model.local_id)).where(model.order_id == order_id)).scalar()
-    return (current or 0) + 1
+def add_attempt(session: Session, model: type[AttemptT], **values: Any) -> AttemptT:
+    """Store a new payment or refund of ``values["order_id"]`` and return it as stored, in one
+    statement: the INSERT numbers it itself with the next per-order ``local_id`` (``CODE-P-3``) and
+    returns the row. The caller holds the order's row lock, so two attempts never get one number."""
+    following = (
+        select(func.coalesce(func.max(model.local_id), 0) + 1)
+        .where(model.order_id == values["order_id"])
+        .scalar_subquery()
+    )
+    return session.scalars(insert(model).values(local_id=following, **values).returning(model)).one()

@@ -156,6 +156,15 @@ def payment_state(
     return S.UNDERPAID if order_status == "expired" else S.PARTIALLY_PAID
 
 
+def with_payment(before: Balance, amount: Decimal, *, total: Decimal, order_status: str) -> Balance:
+    """The balance once one more payment of ``amount`` counts (a payment just confirmed), from the
+    balance before it: the same as :func:`balance` over all the attempts, without summing them."""
+    payment_total = before.payment_total + amount
+    net = payment_total - before.refund_total
+    state = payment_state(total=total, net_paid=net, order_status=order_status, ever_paid=payment_total > 0)
+    return Balance(payment_total, before.refund_total, total - net, state, before.has_open_refund)
+
+
 def refundable_amount(payment_amount: Decimal, refund_amounts: Iterable[tuple[str, Decimal]]) -> Decimal:
     """What may still be refunded from one payment, given its refunds ``(state, amount)``."""
     already = sum((a for s, a in refund_amounts if s in COUNTING_REFUND_STATES), ZERO)

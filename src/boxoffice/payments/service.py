@@ -2,7 +2,9 @@
 
 Every move of ``Payment.state`` and ``Refund.state`` is a function here and goes through
 ``PAYMENT_MOVES.move`` / ``REFUND_MOVES.move`` (the tables in :mod:`boxoffice.payments.rules`,
-documented in docs/providers.md), writing the order's audit log and recomputing its balance.
+documented in docs/providers.md), writing the order's audit log and its stored balance
+(:mod:`boxoffice.payments.balance`: recomputed from the attempts, or — when a payment is confirmed —
+the payment added to it).
 Providers, the inbox, the janitor and the API all call these functions; none assigns a state. When
 a confirmed payment makes the order paid, the order moves through :mod:`boxoffice.orders.transitions`.
 Each function runs inside the caller's transaction (never commits).
@@ -32,12 +34,12 @@ from boxoffice.orders.models import Order
 from boxoffice.orders.repository import lock_order
 from boxoffice.orders.rules import OrderStatus
 from boxoffice.payments import rules
-from boxoffice.payments.balance import refresh_balance, restate_balance
+from boxoffice.payments.balance import add_confirmed_payment, refresh_balance, restate_balance
 from boxoffice.payments.models import Payment, Refund
 from boxoffice.payments.repository import (
+    add_attempt,
     lock_payment,
     lock_refund,
-    next_local_id,
     order_id_of_payment,
     order_id_of_refund,
     refunds_of_payment,
@@ -102,16 +104,9 @@ def start_payment(
         raise Conflict(f"Order {order.code} has nothing left to pay.", code="order-paid")
     amount = left if amount is None else amount
     amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount", allow_zero=provider == "free")
-    payment = Payment(
-        order_id=order.id,
-        local_id=next_local_id(session, Payment, order.id),
-        provider=provider,
-        amount=amount,
-        state=PaymentState.CREATED,
-        info=info or {},
+    payment = add_attempt(
+        session, Payment, order_id=order.id, provider=provider, amount=amount, state=PaymentState.CREATED, info=info or {}
     )
-    session.add(payment)
-    session.flush()
     audit.record(session, order, actor, Action.PAYMENT_CREATED, payment=payment.full_id, provider=provider, amount=amount)
     return payment
 
@@ -160,7 +155,7 @@ def confirm_payment(session: Session, payment_id: int, *, actor: str, amount: De
     rollup.add_to_day(session, order, moment=payment.payment_date, paid=payment.amount)
     audit.record(session, order, actor, Action.PAYMENT_CONFIRMED, payment=payment.full_id, amount=payment.amount)
 
-    bal = refresh_balance(session, order)
+    bal = add_confirmed_payment(session, order, payment.amount)
     outcome = rules.order_after_confirmation(order_status=order.status, pending_sum_after=bal.pending_sum)
     if outcome == ConfirmOutcome.ORDER_PAID:
         transitions.pay(session, order, actor, late=False)
@@ -257,18 +252,17 @@ def create_refund(
             pointer="/data/attributes/amount",
             code="refund-exceeds-payment",
         )
-    refund = Refund(
+    refund = add_attempt(
+        session,
+        Refund,
         order_id=order.id,
         payment_id=payment.id,
-        local_id=next_local_id(session, Refund, order.id),
         provider=provider or payment.provider,
         amount=amount,
         state=RefundState.CREATED,
         source=source,
         comment=comment,
     )
-    session.add(refund)
-    session.flush()
     audit.record(
         session,
         order,
@@ -375,10 +369,11 @@ def create_external_refund(
     """
     order = lock_order(session, order_id)
     amount = _check_amount(amount, order.currency, pointer="/data/attributes/amount")
-    refund = Refund(
+    refund = add_attempt(
+        session,
+        Refund,
         order_id=order.id,
         payment_id=payment_id,
-        local_id=next_local_id(session, Refund, order.id),
         provider=provider,
         amount=amount,
         state=RefundState.EXTERNAL,
@@ -387,8 +382,6 @@ def create_external_refund(
         provider_reference=reference,
         info=info or {},
     )
-    session.add(refund)
-    session.flush()
     audit.record(session, order, actor, Action.REFUND_EXTERNAL, refund=refund.full_id, amount=amount, comment=comment)
     bal = refresh_balance(session, order)
     if rules.external_refund_settles_overpayment(total=order.total, net_paid=bal.net_paid, amount=amount):

@@ -22,7 +22,8 @@ _PENDING = "boxoffice.webhooks.pending-events"
 def collect(session: Session, order: Order, action: Action, data: dict[str, Any]) -> None:
     """Remember that ``action`` happened to ``order``, to be sent as a webhook event at commit."""
     event_type = event_type_for(action)
-    if event_type is None:
+    # Nobody listens (the common case): known from the organizer's row, read with the order's event.
+    if event_type is None or not order.event.organizer.enabled_webhooks:
         return
     pending = PendingEvent(
         order.id, order.event.organizer_id, event_type, data.get("payment"), data.get("refund"), now()

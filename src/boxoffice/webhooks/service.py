@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
+from boxoffice.catalogue.models import Organizer
+from boxoffice.db import lock_row
 from boxoffice.errors import Conflict, NotFound
 from boxoffice.kit.clock import now
 from boxoffice.orders.models import Order
@@ -34,6 +36,7 @@ def create_endpoint(
     description: str | None = None,
 ) -> WebhookEndpoint:
     """Register an endpoint; its ``secret`` is generated here and shown to the organizer only now."""
+    organizer = _lock_organizer(session, organizer_id)
     endpoint = WebhookEndpoint(
         organizer_id=organizer_id,
         url=_checked_url(url),
@@ -43,7 +46,7 @@ def create_endpoint(
         description=description,
     )
     session.add(endpoint)
-    session.flush()
+    _count_enabled(session, organizer)
     return endpoint
 
 
@@ -55,6 +58,7 @@ def update_endpoint(
     unknown = set(changes) - {"url", "event_types", "enabled", "description"}
     if unknown:
         raise ValueError(f"webhook endpoints have no {', '.join(sorted(unknown))}")
+    organizer = _lock_organizer(session, endpoint.organizer_id)
     if "url" in changes:
         endpoint.url = _checked_url(changes["url"])
     if "event_types" in changes:
@@ -63,7 +67,27 @@ def update_endpoint(
         endpoint.enabled = bool(changes["enabled"])
     if "description" in changes:
         endpoint.description = changes["description"]
+    _count_enabled(session, organizer)
     return endpoint
+
+
+def _lock_organizer(session: Session, organizer_id: int) -> Organizer:
+    """Endpoint changes of one organizer queue on its row, so each recount sees the others' changes."""
+    organizer: Organizer | None = lock_row(session, Organizer, organizer_id)
+    if organizer is None:
+        raise NotFound(f"Organizer {organizer_id} does not exist.", parameter="id")
+    return organizer
+
+
+def _count_enabled(session: Session, organizer: Organizer) -> None:
+    """Store the organizer's number of enabled endpoints (``Organizer.enabled_webhooks``), which
+    tells an order's change whether to look for subscribers; the caller holds the organizer's lock."""
+    session.flush()
+    organizer.enabled_webhooks = session.execute(
+        select(func.count(WebhookEndpoint.id)).where(
+            WebhookEndpoint.organizer_id == organizer.id, WebhookEndpoint.enabled.is_(True)
+        )
+    ).scalar_one()
 
 
 def _checked_url(url: str) -> str:
@@ -76,6 +100,7 @@ def _checked_url(url: str) -> str:
 def delete_endpoint(session: Session, endpoint_id: int, organizer_id: int) -> None:
     """Delete an endpoint with its delivery log; queued attempts find it gone and stop."""
     endpoint = get_endpoint(session, endpoint_id, organizer_id)
+    organizer = _lock_organizer(session, endpoint.organizer_id)
     deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
     session.execute(
         delete(WebhookAttempt)
@@ -88,7 +113,7 @@ def delete_endpoint(session: Session, endpoint_id: int, organizer_id: int) -> No
         .execution_options(synchronize_session=False)
     )
     session.delete(endpoint)
-    session.flush()
+    _count_enabled(session, organizer)
 
 
 def get_endpoint(session: Session, endpoint_id: int, organizer_id: int | None = None) -> WebhookEndpoint:
