@@ -198,6 +198,9 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        # The session factories are bound to those engines: a factory kept would go on with a second
+        # pool of its own, beside the new engine every other caller gets.
+        _factories.clear()
 
 
 _factories: dict[str, sessionmaker[Session]] = {}
