@@ -16,7 +16,6 @@ from boxoffice.orders import audit
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.tickets.models import Checkin, CheckInList
-from boxoffice.tickets.pdf import pages_of, render_tickets
 from boxoffice.tickets.repository import (
     Door,
     DoorTicket,
@@ -43,6 +42,10 @@ def tickets_pdf(order: Order) -> tuple[bytes, str]:
     """
     if order.status != "paid":
         raise Conflict(f"Order {order.code} is {order.status}: tickets exist once it is paid.", code="order-not-paid")
+    # Imported here: fpdf2 (with fontTools and Pillow) adds ~33 MB and ~1 s to a process, which
+    # only the processes that draw tickets should pay.
+    from boxoffice.tickets.pdf import pages_of, render_tickets
+
     return render_tickets(pages_of(order, valid_tickets(order))), f"tickets-{order.code}.pdf"
 
 
