@@ -234,16 +234,25 @@ def running_server(database: Database, *, workers: int = 2, log_name: str = "ser
     log_path = RESULTS / f"{log_name}.log"
     command = [str(Path(sys.executable).with_name("boxoffice")), "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
+    with serving(command, port, log_path, env=server_env(database)) as server:
+        _wait_healthy(server, workers)
+        yield server
+
+
+@contextmanager
+def serving(
+    command: list[str], port: int, log_path: Path, *, env: dict[str, str], cwd: str | None = None, grace: float = 30
+) -> Iterator[Server]:
+    """A server process started with ``command`` (listening on ``port``, output to ``log_path``),
+    terminated when the block ends — killed if it has not stopped after ``grace`` seconds."""
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=server_env(database), stdout=log, stderr=subprocess.STDOUT)
-        server = Server(process, f"http://127.0.0.1:{port}", log_path)
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_healthy(server, workers)
-            yield server
+            yield Server(process, f"http://127.0.0.1:{port}", log_path)
         finally:
             process.terminate()
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -356,24 +356,13 @@ def running_server(pretix: Pretix, database: str, *, smtp_port: int, workers: in
     port = infra.free_port()
     infra.RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = infra.RESULTS / "pretix-server.log"
-    with tempfile.TemporaryDirectory(prefix="pretix-bench-") as folder, log_path.open("wb") as log:
+    with tempfile.TemporaryDirectory(prefix="pretix-bench-") as folder:
         config = _write_config(Path(folder), database, port=port, smtp_port=smtp_port, redis_url=pretix.redis_url)
         command = [str(pretix.gunicorn), "pretix.wsgi", "--name", "pretix-bench", "--workers", str(workers)]
         command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-        process = subprocess.Popen(
-            command, env=_environment(pretix, config), cwd=folder, stdout=log, stderr=subprocess.STDOUT
-        )
-        server = infra.Server(process, f"http://127.0.0.1:{port}", log_path)
-        try:
+        with infra.serving(command, port, log_path, env=_environment(pretix, config), cwd=folder) as server:
             _wait_ready(server, workers)
             yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _wait_ready(server: infra.Server, workers: int, timeout: float = 180.0) -> None:

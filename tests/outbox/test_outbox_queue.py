@@ -195,7 +195,8 @@ def test_a_job_written_claimed_in_a_rolled_back_savepoint_never_runs(uow, run_jo
     assert _job(uow, kept).state == "done"
 
 
-def test_a_claim_that_waited_past_its_lease_is_left_to_the_sweep(uow, travel) -> None:  # type: ignore[no-untyped-def]
+def _queued_and_held(uow, key: str) -> tuple[int, list[runner.Claim]]:  # type: ignore[no-untyped-def]
+    """A job queued for this process, written claimed, whose claim the dispatcher holds unrun."""
     held: list[runner.Claim] = []
 
     class Holds(Synchronous):
@@ -205,27 +206,21 @@ def test_a_claim_that_waited_past_its_lease_is_left_to_the_sweep(uow, travel) ->
     previous = dispatch.install(Holds())
     try:
         with uow() as s:
-            job_id = enqueue(s, "test.outbox.record", {"key": "late"})
+            job_id = enqueue(s, "test.outbox.record", {"key": key})
     finally:
         dispatch.install(previous)
+    return job_id, held
+
+
+def test_a_claim_that_waited_past_its_lease_is_left_to_the_sweep(uow, travel) -> None:  # type: ignore[no-untyped-def]
+    job_id, held = _queued_and_held(uow, "late")
     travel(61)
     assert runner.run_claimed(held) == {job_id: "skipped"}
     assert calls["late"] == 0 and _job(uow, job_id).state == "running"
 
 
 def test_claims_a_stopping_runner_never_ran_are_handed_back_for_the_sweep(uow) -> None:  # type: ignore[no-untyped-def]
-    held: list[runner.Claim] = []
-
-    class Holds(Synchronous):
-        def run_claimed(self, claims: Any) -> None:
-            held.extend(claims)
-
-    previous = dispatch.install(Holds())
-    try:
-        with uow() as s:
-            job_id = enqueue(s, "test.outbox.record", {"key": "handed-back"})
-    finally:
-        dispatch.install(previous)
+    job_id, held = _queued_and_held(uow, "handed-back")
     runner.hand_back(held)
     job = _job(uow, job_id)
     assert job.state == "queued" and job.attempts == 0

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from boxoffice.books import rollup
 from boxoffice.catalogue import rules as catalogue_rules
@@ -134,12 +135,19 @@ def place_order(
     order.event = event
     for item in items:
         for _ in range(item.quantity):
-            order.positions.append(OrderPosition(product_id=item.product_id, price=products[item.product_id].price))
+            product = products[item.product_id]
+            order.positions.append(OrderPosition(product=product, price=product.price))
     order.total = order_total((p.price for p in order.positions), ())
     # A new order has no payments or refunds yet: its balance needs no query and goes into the INSERT.
     write_balance(order, balance(total=order.total, order_status=order.status, payments=(), refunds=()))
     session.add(order)
     session.flush()
+    if order.total != ZERO:
+        # A new order has no payments, refunds or fees: what reads them next (the answer, the mail
+        # rendered before the commit) needs no query. A free order's payment is inserted below by
+        # its id, not through the collection, so it is read.
+        for empty in ("payments", "refunds", "fees"):
+            set_committed_value(order, empty, [])
     rollup.follow_sale(session, order, status_before=None, total_before=None)
     audit.record(
         session,
