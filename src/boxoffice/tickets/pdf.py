@@ -105,6 +105,12 @@ def _latin1(text: str) -> bool:
     return True
 
 
+FOOTER = (
+    "Show this QR code at the entrance, printed or on your phone; it admits one person once. "
+    "Do not share it: whoever shows it first is let in."
+)
+
+
 class _TicketPDF(FPDF):
     def __init__(self, *, unicode: bool) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -130,15 +136,21 @@ class _TicketPDF(FPDF):
         self.cell(0, 5, self.text_of(label.upper()), new_x="LMARGIN", new_y="NEXT")
         self.set_font(self.family, "B", 14)
         self.set_text_color(0, 0, 0)
-        self.multi_cell(0, 7, self.text_of(value), new_x="LMARGIN", new_y="NEXT")
+        text = self.text_of(value)
+        # Most values fit on one line; fpdf2's line breaking measures every character again and
+        # was a third of a ticket's drawing time, so it is left to the values that need it.
+        if self.get_string_width(text) <= self.epw - 2 * self.c_margin:
+            self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        else:
+            self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
 
     def draw_qr(self, secret: str, x: float, y: float) -> None:
-        size, runs = qr.dark_runs(secret)
+        size, blocks = qr.dark_blocks(secret)
         module = QR_SIZE_MM / size
         self.set_fill_color(0, 0, 0)
-        for row, column, length in runs:
-            self.rect(x + column * module, y + row * module, length * module, module, style="F")
+        for row, column, width, height in blocks:
+            self.rect(x + column * module, y + row * module, width * module, height * module, style="F")
 
 
 def render_tickets(pages: Sequence[TicketPage]) -> bytes:
@@ -148,6 +160,7 @@ def render_tickets(pages: Sequence[TicketPage]) -> bytes:
     ]
     pdf = _TicketPDF(unicode=not all(_latin1(text) for text in texts))
     pdf.set_title(f"Tickets {pages[0].order_code}" if pages else "Tickets")
+    footer: list[str] | None = None
     for number, ticket in enumerate(pages, start=1):
         pdf.add_page()
         pdf.set_font(pdf.family, "B", 22)
@@ -167,12 +180,11 @@ def render_tickets(pages: Sequence[TicketPage]) -> bytes:
         pdf.set_y(max(pdf.get_y(), top + QR_SIZE_MM) + 6)
         pdf.set_font(pdf.family, "", 9)
         pdf.set_text_color(90, 90, 90)
-        pdf.multi_cell(
-            0,
-            5,
-            pdf.text_of(
-                f"Ticket {number} of {len(pages)}. Show this QR code at the entrance, printed or on your phone; "
-                "it admits one person once. Do not share it: whoever shows it first is let in."
-            ),
-        )
+        pdf.cell(0, 5, f"Ticket {number} of {len(pages)}.", new_x="LMARGIN", new_y="NEXT")
+        # The same words on every page: broken into lines once per document, not once per ticket.
+        if footer is None:
+            lines = pdf.multi_cell(0, 5, FOOTER, dry_run=True, output="LINES")
+            footer = lines if isinstance(lines, list) else [FOOTER]
+        for line in footer:
+            pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
