@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from boxoffice.config import get_settings
+from boxoffice.errors import NotFound
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -233,11 +234,12 @@ def unit_of_work(url: str | None = None) -> Iterator[Session]:
 
 
 _LOCKED = "boxoffice.locked-rows"
+RowT = TypeVar("RowT")
 
 
-def lock_row(session: Session, model: type[Any], row_id: int, *options: ORMOption) -> Any:
-    """The row ``row_id`` of ``model`` locked for the rest of the transaction (``SELECT … FOR UPDATE``),
-    or None. Each row is locked — and read — once per transaction: a row this transaction already
+def lock_row(session: Session, model: type[RowT], row_id: int, *options: ORMOption) -> RowT:
+    """The row ``row_id`` of ``model`` locked for the rest of the transaction (``SELECT … FOR UPDATE``);
+    404 ``not-found`` when there is none (``parameter`` ``id``). Each row is locked — and read — once per transaction: a row this transaction already
     locked outside any savepoint is returned as the session holds it, since nobody else can have
     changed it since. (A lock taken inside a savepoint is not remembered: PostgreSQL releases it
     when the savepoint rolls back.) ``options`` load related rows in the same query (joined loads);
@@ -247,14 +249,16 @@ def lock_row(session: Session, model: type[Any], row_id: int, *options: ORMOptio
         held = session.identity_map.get(key)
         if held is not None:
             return held
-    row = session.execute(
+    row: RowT | None = session.execute(
         select(model)
         .options(*options)
-        .where(model.id == row_id)
+        .where(cast(Any, model).id == row_id)
         .with_for_update(of=model)
         .execution_options(populate_existing=True)
     ).unique().scalar_one_or_none()
-    if row is not None and not session.in_nested_transaction():
+    if row is None:
+        raise NotFound(f"{model.__name__} {row_id} does not exist.", parameter="id")
+    if not session.in_nested_transaction():
         session.info.setdefault(_LOCKED, set()).add(key)
     return row
 

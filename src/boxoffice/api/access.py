@@ -78,11 +78,9 @@ def order(tx: Tx, order_id: int, *, buyer: bool = False, admin: bool = False, lo
     row is locked for the transaction (with its event, organizer and fees, one query), so the use
     case that follows finds it locked and reads it no more."""
     missing = _missing("Order", order_id)
-    if lock:
-        try:
-            found: Order | None = lock_order(tx.session, order_id, with_fees=True)
-        except NotFound:
-            raise missing from None
+    found: Order | None
+    if lock:  # 404 for an order that is not there, as below
+        found = lock_order(tx.session, order_id, with_fees=True)
     else:
         found = tx.session.execute(
             select(Order).options(joinedload(Order.event)).where(Order.id == order_id)

@@ -23,10 +23,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, Table, delete, func, insert, literal, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from boxoffice.books.models import MoneyOfDay
+from boxoffice.db import dialect_insert
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import ZERO
 from boxoffice.orders.models import Order
@@ -57,9 +57,7 @@ def add_to_day(
         return
     table = MoneyOfDay.__table__
     assert isinstance(table, Table)
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(table).values(
+    statement = dialect_insert(session, MoneyOfDay).values(
         event_id=order.event_id,
         day=moment.astimezone(UTC).date(),
         slot=order.id % SLOTS,

@@ -21,10 +21,7 @@ def lock_order(session: Session, order_id: int, *, with_fees: bool = False) -> O
     loads = [joinedload(Order.event).joinedload(Event.organizer)]
     if with_fees:
         loads.append(joinedload(Order.fees))
-    order: Order | None = lock_row(session, Order, order_id, *loads)
-    if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", parameter="id")
-    return order
+    return lock_row(session, Order, order_id, *loads)
 
 
 def get_order(session: Session, order_id: int) -> Order:

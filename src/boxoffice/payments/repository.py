@@ -16,17 +16,11 @@ AttemptT = TypeVar("AttemptT", Payment, Refund)
 
 
 def lock_payment(session: Session, payment_id: int) -> Payment:
-    payment: Payment | None = lock_row(session, Payment, payment_id)
-    if payment is None:
-        raise NotFound(f"Payment {payment_id} does not exist.", parameter="id")
-    return payment
+    return lock_row(session, Payment, payment_id)
 
 
 def lock_refund(session: Session, refund_id: int) -> Refund:
-    refund: Refund | None = lock_row(session, Refund, refund_id)
-    if refund is None:
-        raise NotFound(f"Refund {refund_id} does not exist.", parameter="id")
-    return refund
+    return lock_row(session, Refund, refund_id)
 
 
 def order_id_of_payment(session: Session, payment_id: int) -> int:

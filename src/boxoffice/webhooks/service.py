@@ -58,7 +58,8 @@ def update_endpoint(
     unknown = set(changes) - {"url", "event_types", "enabled", "description"}
     if unknown:
         raise ValueError(f"webhook endpoints have no {', '.join(sorted(unknown))}")
-    organizer = _lock_organizer(session, endpoint.organizer_id)
+    # Only switching an endpoint on or off changes the organizer's count of enabled ones.
+    organizer = _lock_organizer(session, endpoint.organizer_id) if "enabled" in changes else None
     if "url" in changes:
         endpoint.url = _checked_url(changes["url"])
     if "event_types" in changes:
@@ -67,16 +68,14 @@ def update_endpoint(
         endpoint.enabled = bool(changes["enabled"])
     if "description" in changes:
         endpoint.description = changes["description"]
-    _count_enabled(session, organizer)
+    if organizer is not None:
+        _count_enabled(session, organizer)
     return endpoint
 
 
 def _lock_organizer(session: Session, organizer_id: int) -> Organizer:
     """Endpoint changes of one organizer queue on its row, so each recount sees the others' changes."""
-    organizer: Organizer | None = lock_row(session, Organizer, organizer_id)
-    if organizer is None:
-        raise NotFound(f"Organizer {organizer_id} does not exist.", parameter="id")
-    return organizer
+    return lock_row(session, Organizer, organizer_id)
 
 
 def _count_enabled(session: Session, organizer: Organizer) -> None:
