@@ -235,7 +235,7 @@ def running_server(database: Database, *, workers: int = 2, log_name: str = "ser
     command = [str(Path(sys.executable).with_name("boxoffice")), "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
     with serving(command, port, log_path, env=server_env(database)) as server:
-        _wait_healthy(server, workers)
+        wait_ready(server, "/healthz", workers, name="boxoffice serve")
         yield server
 
 
@@ -258,29 +258,28 @@ def serving(
                 process.wait()
 
 
-def _wait_healthy(server: Server, workers: int, timeout: float = 60.0) -> None:
+def wait_ready(
+    server: Server, path: str, workers: int, *, name: str, timeout: float = 60.0, probe_timeout: float = 1.0
+) -> None:
+    """Until ``path`` answers 200 and every worker process is up, then a few requests more: each
+    worker imports its code and opens its first connections on its first requests, which must reach
+    every worker before the clock starts."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"boxoffice serve exited with {server.process.returncode}; see {server.log_path}")
+            raise RuntimeError(f"{name} exited with {server.process.returncode}; see {server.log_path}")
         try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200 and (
+            if httpx.get(f"{server.base_url}{path}", timeout=probe_timeout).status_code == 200 and (
                 workers == 1 or len(server.worker_pids()) >= workers
             ):
-                _warm_up(server, workers)
+                with httpx.Client(base_url=server.base_url, timeout=30) as client:
+                    for _ in range(4 * workers):
+                        client.get(path)
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"boxoffice serve did not answer /healthz within {timeout:.0f}s; see {server.log_path}")
-
-
-def _warm_up(server: Server, workers: int) -> None:
-    # Each worker imports its routers and opens its first connections on its first requests; a few
-    # parallel health checks reach every worker before the clock starts.
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        for _ in range(4 * workers):
-            client.get("/healthz")
+    raise RuntimeError(f"{name} did not answer {path} within {timeout:.0f}s; see {server.log_path}")
 
 
 @contextmanager

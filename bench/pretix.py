@@ -361,28 +361,9 @@ def running_server(pretix: Pretix, database: str, *, smtp_port: int, workers: in
         command = [str(pretix.gunicorn), "pretix.wsgi", "--name", "pretix-bench", "--workers", str(workers)]
         command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
         with infra.serving(command, port, log_path, env=_environment(pretix, config), cwd=folder) as server:
-            _wait_ready(server, workers)
+            # /healthcheck/ answers once the database and the cache do.
+            infra.wait_ready(server, "/healthcheck/", workers, name="pretix's gunicorn", timeout=180, probe_timeout=5)
             yield server
-
-
-def _wait_ready(server: infra.Server, workers: int, timeout: float = 180.0) -> None:
-    """Until ``/healthcheck/`` (database and cache) answers and every worker has imported pretix."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"pretix's gunicorn exited with {server.process.returncode}; see {server.log_path}")
-        try:
-            if httpx.get(f"{server.base_url}/healthcheck/", timeout=5).status_code == 200 and (
-                len(server.worker_pids()) >= workers
-            ):
-                with httpx.Client(base_url=server.base_url, timeout=30) as client:
-                    for _ in range(4 * workers):
-                        client.get("/healthcheck/")
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"pretix did not answer /healthcheck/ within {timeout:.0f}s; see {server.log_path}")
 
 
 def confirm_scenario(catalogue: Catalogue, seed: int = 7) -> Scenario:
