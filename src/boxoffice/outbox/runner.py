@@ -188,10 +188,7 @@ def _finish_done(done: list[tuple[Claim, Finish | None]]) -> None:
                 finish(session)
         result = session.execute(
             update(OutboxJob)
-            .where(
-                or_(*(and_(OutboxJob.id == t.job_id, OutboxJob.attempts == t.attempt) for t, _ in done)),
-                OutboxJob.state == "running",
-            )
+            .where(_still_held([claim for claim, _ in done]))
             .values(state="done", finished_at=now(), lease_until=None, last_error=None)
             .execution_options(synchronize_session=False)
         )
@@ -205,10 +202,7 @@ def hand_back(claims: Sequence[Claim]) -> None:
     with unit_of_work() as session:
         session.execute(
             update(OutboxJob)
-            .where(
-                or_(*(and_(OutboxJob.id == t.job_id, OutboxJob.attempts == t.attempt) for t in claims)),
-                OutboxJob.state == "running",
-            )
+            .where(_still_held(claims))
             .values(state="queued", attempts=OutboxJob.attempts - 1, sent_at=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
@@ -299,3 +293,12 @@ def sweep(dispatcher: dispatch.Dispatcher | None = None) -> SweepReport:
     if due:
         (dispatcher or dispatch.current()).send(due)
     return SweepReport(recovered, given_up, due)
+
+
+def _still_held(claims: Sequence[Claim]) -> ColumnElement[bool]:
+    """The jobs of ``claims`` still running under those very claims: a job whose lease ran out and
+    was claimed again (a higher attempt) belongs to its new claim."""
+    return and_(
+        or_(*(and_(OutboxJob.id == claim.job_id, OutboxJob.attempts == claim.attempt) for claim in claims)),
+        OutboxJob.state == "running",
+    )

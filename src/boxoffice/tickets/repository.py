@@ -105,7 +105,6 @@ class Door:
     event_id: int
     organizer_id: int
     event_test_mode: bool
-    all_products: bool
     allow_reentry: bool
     ticket: DoorTicket | None
 
@@ -165,7 +164,7 @@ def door(session: Session, list_id: int, secret: str) -> Door | None:
             position_id, canceled, attendee, code, status, order_test_mode, product_name,
             all_products or chosen is not None, first_at, first_by,
         )  # fmt: skip
-    return Door(list_id, event_id, organizer_id, event_test_mode, all_products, allow_reentry, ticket)
+    return Door(list_id, event_id, organizer_id, event_test_mode, allow_reentry, ticket)
 
 
 _RECORD = insert(_CHECKINS).returning(_CHECKINS.c.id)
