@@ -274,13 +274,16 @@ def valid_tickets_by_product(session: Session, event: Event) -> dict[int, int]:
     return {product_id: int(n) for product_id, n in rows}
 
 
-def list_figures(session: Session, event: Event, lists: Sequence[CheckInList]) -> dict[int, ListFigures]:
+def list_figures(
+    session: Session, event: Event, lists: Sequence[CheckInList], valid: Mapping[int, int] | None = None
+) -> dict[int, ListFigures]:
     """Admitted and expected tickets of each of ``lists`` (all of ``event``), by list id, with the
-    event's tickets read once however many lists there are. Reads ``products`` of lists that do not
-    admit every product (load them with the lists)."""
+    event's tickets read once however many lists there are — or not at all when the caller already
+    counted them (``valid``, as :func:`valid_tickets_by_product` counts). Reads ``products`` of lists
+    that do not admit every product (load them with the lists)."""
     if not lists:
         return {}
-    valid = valid_tickets_by_product(session, event)
+    valid = valid_tickets_by_product(session, event) if valid is None else valid
     admitted = admitted_counts(session, event, lists)
     everyone = sum(valid.values())
     return {
@@ -305,9 +308,9 @@ class CheckinFigures:
     by_product: list[tuple[str, str, int]]
 
 
-def checkin_figures(session: Session, event: Event) -> CheckinFigures:
+def checkin_figures(session: Session, event: Event, valid: Mapping[int, int] | None = None) -> CheckinFigures:
     lists = lists_of_event(session, event.id)
-    counted = list_figures(session, event, lists)
+    counted = list_figures(session, event, lists, valid)
     return CheckinFigures([(item, counted[item.id]) for item in lists], admitted_by_product(session, event) if lists else [])
 
 

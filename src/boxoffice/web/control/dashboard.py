@@ -38,12 +38,15 @@ def dashboard(request: Request, organizer: str, event: str) -> Response:
             ],
             currency,
         )
+        sales = product_figures(session, panel.event)
+        # Out of test mode the check-in's valid tickets are the tickets sold: counted once, not twice.
+        valid = None if panel.event.test_mode else {figures.product.id: figures.sold for figures in sales}
         context = {
             "panel": panel, "warnings": warnings(session, panel.event, panel.base), "chart": chart,
             "totals": totals, "stuck": stuck_attempts(session, panel.event),
             "export_kinds": list(KINDS), "export_formats": list(FORMATS),
-            "checkin": checkin_figures(session, panel.event),
-            "sales": product_figures(session, panel.event), "seats": quota_figures(session, panel.event),
+            "checkin": checkin_figures(session, panel.event, valid),
+            "sales": sales, "seats": quota_figures(session, panel.event),
         }
         return render(request, "control/dashboard.html", context)
 
