@@ -244,11 +244,9 @@ def lock_row(session: Session, model: type[RowT], row_id: int, *options: ORMOpti
     changed it since. (A lock taken inside a savepoint is not remembered: PostgreSQL releases it
     when the savepoint rolls back.) ``options`` load related rows in the same query (joined loads);
     only ``model``'s row is locked (``FOR UPDATE OF``)."""
-    key = identity_key(model, row_id)
-    if key in session.info.get(_LOCKED, ()):
-        held = session.identity_map.get(key)
-        if held is not None:
-            return held
+    held = held_lock(session, model, row_id)
+    if held is not None:
+        return held
     row: RowT | None = session.execute(
         select(model)
         .options(*options)
@@ -258,9 +256,20 @@ def lock_row(session: Session, model: type[RowT], row_id: int, *options: ORMOpti
     ).unique().scalar_one_or_none()
     if row is None:
         raise NotFound(f"{model.__name__} {row_id} does not exist.", parameter="id")
-    if not session.in_nested_transaction():
-        session.info.setdefault(_LOCKED, set()).add(key)
+    note_locks(session, row)
     return row
+
+
+def held_lock(session: Session, model: type[Any], row_id: int) -> Any:
+    """The row of ``model`` as this transaction locked it already (see :func:`lock_row`), or None."""
+    key = identity_key(model, row_id)
+    return session.identity_map.get(key) if key in session.info.get(_LOCKED, ()) else None
+
+
+def note_locks(session: Session, *rows: Any) -> None:
+    """Remember ``rows`` as locked by this transaction, for :func:`lock_row` and :func:`held_lock`."""
+    if not session.in_nested_transaction():
+        session.info.setdefault(_LOCKED, set()).update(identity_key(instance=row) for row in rows)
 
 
 def loaded(session: Session, model: type[Any], row_id: int) -> Any:

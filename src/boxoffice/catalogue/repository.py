@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,33 +17,53 @@ def sold_out(quota_id: int, name: str) -> QuotaExceeded:
     return QuotaExceeded(f"Not enough tickets left in '{name}'.", meta={"quota": str(quota_id)})
 
 
-def short_quota(session: Session, event_id: int, quantities: Mapping[int, int]) -> QuotaExceeded | None:
-    """The refusal for an order of ``quantities`` (product id → tickets) of ``event_id`` when one of
-    its quotas has fewer seats left than it asks for, else None — one indexed ``SELECT``, no lock.
+@dataclass(frozen=True)
+class Shelf:
+    """The event's products an order asks for, as read in one query: each product, the ids of the
+    quotas it counts against, and the seats each sized quota had left then."""
 
-    A sold-out quota is then refused without writing anything. It is only a first look: seats are
-    taken by the conditional ``UPDATE`` of the order's transaction, which stays the one that decides
-    (a seat freed or taken meanwhile is seen there). An order naming a product that is not the
-    event's or not on sale is left to the order's own validation; the quota named is the first
-    short one by id, as :func:`boxoffice.orders.repository.reserve_seats` names it.
-    """
+    products: dict[int, Product]
+    quotas: dict[int, list[int]]
+    left: dict[int, tuple[str, int]]
+
+    def refusal(self, quantities: Mapping[int, int]) -> QuotaExceeded | None:
+        """The refusal for ``quantities`` (product id → tickets) when a quota had fewer seats left
+        than they ask for, else None.
+
+        Only a first look, taken before anything is written so a sold-out quota costs no write: seats
+        are taken by the conditional ``UPDATE`` of the order's transaction, which stays the one that
+        decides (a seat freed or taken meanwhile is seen there). An order naming a product that is
+        not the event's or not on sale is left to the order's own validation; the quota named is the
+        first short one by id, as :func:`boxoffice.orders.repository.reserve_seats` names it.
+        """
+        if any(pid not in self.products or not self.products[pid].active for pid in quantities):
+            return None  # a product the order refuses on its own terms
+        demand: dict[int, int] = {}
+        for product_id, count in quantities.items():
+            for quota_id in self.quotas[product_id]:
+                if quota_id in self.left:
+                    demand[quota_id] = demand.get(quota_id, 0) + count
+        for quota_id in sorted(demand):
+            name, seats = self.left[quota_id]
+            if demand[quota_id] > seats:
+                return sold_out(quota_id, name)
+        return None
+
+
+def shelf(session: Session, event_id: int, product_ids: Iterable[int]) -> Shelf:
+    """The :class:`Shelf` of ``product_ids`` of ``event_id``: one indexed ``SELECT``, no lock."""
+    wanted = sorted(set(product_ids))
     rows = session.execute(
-        select(Product.id, Quota.id, Quota.name, Quota.size, Quota.used)
+        select(Product, Quota.id, Quota.name, Quota.size, Quota.used)
         .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
         .outerjoin(Quota, Quota.id == product_quotas.c.quota_id)
-        .where(Product.id.in_(sorted(quantities)), Product.event_id == event_id, Product.active.is_(True))
+        .where(Product.event_id == event_id, Product.id.in_(wanted))
     ).all()
-    if {row[0] for row in rows} != set(quantities):
-        return None  # a product the order refuses on its own terms
-    demand: dict[int, int] = {}
-    left: dict[int, tuple[str, int]] = {}
-    for product_id, quota_id, name, size, used in rows:
-        if quota_id is None or size is None:
-            continue
-        demand[quota_id] = demand.get(quota_id, 0) + quantities[product_id]
-        left[quota_id] = (name, size - used)
-    for quota_id in sorted(demand):
-        name, seats = left[quota_id]
-        if demand[quota_id] > seats:
-            return sold_out(quota_id, name)
-    return None
+    found = Shelf({}, {pid: [] for pid in wanted}, {})
+    for product, quota_id, name, size, used in rows:
+        found.products[product.id] = product
+        if quota_id is not None:
+            found.quotas[product.id].append(quota_id)
+            if size is not None:
+                found.left[quota_id] = (name, size - used)
+    return found

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from boxoffice.catalogue.models import Organizer
 from boxoffice.catalogue.policies import late_payment_policy
@@ -24,9 +24,10 @@ from boxoffice.errors import DomainError
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount
 from boxoffice.mail.models import Mail
-from boxoffice.orders.models import Order, OrderPosition
+from boxoffice.orders.models import Order
 from boxoffice.payments.lookup import payment_by_full_id, refund_by_full_id
 from boxoffice.payments.models import Payment
+from boxoffice.payments.repository import order_contents
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, OPEN_REFUND_STATES, PaymentState, RefundState
 from boxoffice.providers.base import PaymentProvider
 from boxoffice.providers.registry import provider_for
@@ -185,17 +186,7 @@ def render_mail(session: Session, mail: Mail) -> Rendered | None:
     }
     order: Order | None = None
     if mail.order_id is not None:
-        # What the templates show, in one query per kind of row (no lazy load per position or product).
-        order = session.get(
-            Order,
-            mail.order_id,
-            options=[
-                joinedload(Order.event),
-                selectinload(Order.positions).joinedload(OrderPosition.product),
-                selectinload(Order.fees),
-                selectinload(Order.payments),
-            ],
-        )
+        order = order_contents(session, mail.order_id)
         order_context = _order_context(session, mail, order) if order is not None else None
         if order_context is None:
             return None

@@ -21,7 +21,7 @@ from boxoffice.api.context import OpenWriter, Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
-from boxoffice.catalogue.repository import short_quota
+from boxoffice.catalogue.repository import Shelf, shelf
 from boxoffice.catalogue.serializers import EVENT_FIELDS
 from boxoffice.config import get_settings
 from boxoffice.errors import InvalidValue, NotFound, QuotaExceeded
@@ -143,22 +143,28 @@ def _wanted(items: list[orders.LineItem]) -> dict[int, int] | None:
     return quantities
 
 
-def _refuse_if_sold_out(session: Session, event_id: int, mode: str, items: list[orders.LineItem]) -> Event:
-    """The event of the order (see :func:`_checked_event`), after a 409 for a buyer whose tickets no
-    longer fit, before the order writes anything: in a rush the sold-out answers are most of the
-    traffic, and each would otherwise insert an order, wait for the quota row behind the buyers still
-    being served, and roll back. A refusal of the last second is repeated without any SQL."""
+def _refuse_if_sold_out(
+    session: Session, event_id: int, mode: str, items: list[orders.LineItem]
+) -> tuple[Event, Shelf | None]:
+    """The event of the order (see :func:`_checked_event`) and the shelf of its products, after a 409
+    for a buyer whose tickets no longer fit, before the order writes anything: in a rush the sold-out
+    answers are most of the traffic, and each would otherwise insert an order, wait for the quota row
+    behind the buyers still being served, and roll back. A refusal of the last second is repeated
+    without any SQL. The order then takes the shelf as read (no second SELECT of its products)."""
     quantities = _wanted(items)
     key = (event_id, mode, *sorted(quantities.items())) if quantities else None
     known = _SOLD_OUT.get(key) if key else None
     if known is not None:
         raise QuotaExceeded(known.detail, meta=dict(known.meta))
     event = _checked_event(session, event_id, mode)
-    refusal = short_quota(session, event.id, quantities) if quantities else None
+    if not quantities:
+        return event, None
+    found = shelf(session, event.id, quantities)
+    refusal = found.refusal(quantities)
     if refusal is not None:
         _SOLD_OUT.put(key, refusal)  # type: ignore[arg-type]  # a refusal implies a key
         raise refusal
-    return event
+    return event, found
 
 
 @router.post(
@@ -182,11 +188,12 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
         product_id = related_id(position.product, "Product", pointer)
         items.append(orders.LineItem(product_id, position.quantity))
     looked: Event | None = None
+    looked_shelf: Shelf | None = None
     # A retry with an Idempotency-Key must get its first answer, whatever is left now: it goes
     # straight to the unit of work, which claims the key first (the order itself still refuses).
     if call.keyed is None:
         with call.look() as session:
-            looked = _refuse_if_sold_out(session, event_id, attrs.payment_mode, items)
+            looked, looked_shelf = _refuse_if_sold_out(session, event_id, attrs.payment_mode, items)
     with call.unit() as tx:
         if looked is None:
             event = _checked_event(tx.session, event_id, attrs.payment_mode)
@@ -200,6 +207,7 @@ def place_order(payload: OrderCreateRequest, call: OpenWriter, query: OrderQuery
             actor=tx.actor,
             payment_mode=attrs.payment_mode,
             locale=attrs.locale or "en",
+            looked=looked_shelf,
         )
         if attrs.payment_mode == IMPLICIT and order.total != 0:
             raise InvalidValue("'free' is only for orders with nothing to pay.", pointer=MODE_POINTER)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from boxoffice.catalogue.models import Event, Product, Quota, product_quotas
 from boxoffice.catalogue.repository import sold_out
-from boxoffice.db import lock_row
+from boxoffice.db import dialect_insert, lock_row
 from boxoffice.errors import NotFound
+from boxoffice.kit.codes import new_order_code
 from boxoffice.orders.models import Order
 
 
@@ -22,6 +24,23 @@ def lock_order(session: Session, order_id: int, *, with_fees: bool = False) -> O
     if with_fees:
         loads.append(joinedload(Order.fees))
     return lock_row(session, Order, order_id, *loads)
+
+
+def insert_order(session: Session, draft: Order) -> Order:
+    """Write the new order ``draft`` describes under a fresh code, and return it as stored.
+
+    ``INSERT … ON CONFLICT (event_id, code) DO NOTHING RETURNING``: a code the event already gave
+    out costs another try, a free one costs no ``SELECT`` first. ``draft`` itself stays out of the
+    session; the order returned holds an empty list of positions for the caller to fill.
+    """
+    columns = {attr.key: draft.__dict__[attr.key] for attr in inspect(Order).column_attrs if attr.key in draft.__dict__}
+    while True:
+        statement = dialect_insert(session, Order).values(**columns, code=new_order_code())
+        statement = statement.on_conflict_do_nothing(index_elements=["event_id", "code"])
+        order = session.scalars(statement.returning(Order)).one_or_none()
+        if order is not None:
+            set_committed_value(order, "positions", [])  # it is new: no query for the ones it has
+            return order
 
 
 def get_order(session: Session, order_id: int) -> Order:
@@ -88,21 +107,3 @@ def release_seats(session: Session, demand: Mapping[int, int]) -> None:
 def products_of_event(session: Session, event_id: int, product_ids: list[int]) -> dict[int, Product]:
     rows = session.execute(select(Product).where(Product.event_id == event_id, Product.id.in_(product_ids))).scalars()
     return {p.id: p for p in rows}
-
-
-def products_with_quotas(
-    session: Session, event_id: int, product_ids: list[int]
-) -> tuple[dict[int, Product], dict[int, list[int]]]:
-    """The event's products of ``product_ids`` and the quota ids of each, in one query."""
-    rows = session.execute(
-        select(Product, product_quotas.c.quota_id)
-        .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
-        .where(Product.event_id == event_id, Product.id.in_(product_ids))
-    ).all()
-    products: dict[int, Product] = {}
-    quotas: dict[int, list[int]] = {pid: [] for pid in product_ids}
-    for product, quota_id in rows:
-        products[product.id] = product
-        if quota_id is not None:
-            quotas[product.id].append(quota_id)
-    return products, quotas

@@ -14,16 +14,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from boxoffice.books import rollup
 from boxoffice.catalogue import rules as catalogue_rules
 from boxoffice.catalogue.models import Event
+from boxoffice.catalogue.repository import Shelf, shelf
 from boxoffice.errors import Conflict, InvalidValue, NotFound
 from boxoffice.kit.clock import now
-from boxoffice.kit.codes import new_order_code, new_secret
+from boxoffice.kit.codes import new_secret
 from boxoffice.kit.money import ZERO, format_amount, normalize
 from boxoffice.orders import audit, transitions
 from boxoffice.orders.actions import Action
 from boxoffice.orders.models import Order, OrderFee, OrderPosition
 from boxoffice.orders.repository import (
+    insert_order,
     lock_order,
-    products_with_quotas,
     reserve_seats,
 )
 from boxoffice.orders.rules import ORDER_MOVES, OrderStatus, expiry_deadline, order_total, quota_demand
@@ -55,14 +56,6 @@ def deadline_for(event: Event, placed_at: datetime) -> datetime:
     )
 
 
-def _unique_code(session: Session, event_id: int) -> str:
-    while True:
-        code = new_order_code()
-        taken = session.execute(select(Order.id).where(Order.event_id == event_id, Order.code == code)).first()
-        if taken is None:
-            return code
-
-
 def place_order(
     session: Session,
     event_id: int,
@@ -72,10 +65,12 @@ def place_order(
     actor: str,
     payment_mode: str | None = None,
     locale: str = "en",
+    looked: Shelf | None = None,
 ) -> Order:
     """Place a pending order: check and reserve quota for every ticket, set the deadline.
 
-    A free order (total 0) is paid at once through the ``free`` provider.
+    A free order (total 0) is paid at once through the ``free`` provider. ``looked`` is the shelf of
+    the order's products when the caller has just read it (the API's sold-out look): not read again.
     """
     event = session.get(Event, event_id)
     if event is None:
@@ -92,7 +87,13 @@ def place_order(
     if quantity > MAX_POSITIONS:
         raise InvalidValue(f"At most {MAX_POSITIONS} tickets fit in one order.", pointer="/data/attributes/positions")
     product_ids = sorted({i.product_id for i in items})
-    products, quotas = products_with_quotas(session, event.id, product_ids)
+    if looked is None:
+        found = shelf(session, event.id, product_ids)
+        products = found.products
+    else:  # read a moment ago, in the look before this transaction: no second SELECT
+        found = looked
+        products = {pid: session.merge(product, load=False) for pid, product in found.products.items()}
+    quotas = found.quotas
     placed_at = now()
     per_product: dict[int, int] = {}
     for index, item in enumerate(items):
@@ -119,12 +120,13 @@ def place_order(
 
     demand = quota_demand((item.product_id, quotas[item.product_id]) for item in items for _ in range(item.quantity))
 
-    order = Order(
+    total = order_total((products[item.product_id].price for item in items for _ in range(item.quantity)), ())
+    draft = Order(
         event_id=event.id,
-        code=_unique_code(session, event.id),
         secret=new_secret(),
         email=email,
         status=OrderStatus.PENDING,
+        total=total,
         payment_mode=payment_mode,
         expires_at=deadline_for(event, placed_at),
         created_at=placed_at,
@@ -132,15 +134,14 @@ def place_order(
         locale=locale,
         test_mode=event.test_mode,
     )
-    order.event = event
+    # A new order has no payments or refunds yet: its balance needs no query and goes into the INSERT.
+    write_balance(draft, balance(total=total, order_status=draft.status, payments=(), refunds=()))
+    order = insert_order(session, draft)
+    set_committed_value(order, "event", event)
     for item in items:
         for _ in range(item.quantity):
             product = products[item.product_id]
             order.positions.append(OrderPosition(product=product, price=product.price))
-    order.total = order_total((p.price for p in order.positions), ())
-    # A new order has no payments or refunds yet: its balance needs no query and goes into the INSERT.
-    write_balance(order, balance(total=order.total, order_status=order.status, payments=(), refunds=()))
-    session.add(order)
     session.flush()
     if order.total != ZERO:
         # A new order has no payments, refunds or fees: what reads them next (the answer, the mail

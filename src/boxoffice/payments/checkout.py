@@ -37,7 +37,7 @@ from boxoffice.orders.repository import lock_order
 from boxoffice.orders.service import set_payment_fee
 from boxoffice.payments import service as payments
 from boxoffice.payments.models import Payment
-from boxoffice.payments.repository import lock_payment, order_id_of_payment
+from boxoffice.payments.repository import lock_attempt, order_id_of_payment
 from boxoffice.payments.rules import OPEN_PAYMENT_STATES, PaymentState, in_flight
 from boxoffice.providers import reconcile
 from boxoffice.providers.base import (
@@ -229,17 +229,15 @@ def execute_payment(session: Session, payment_id: int, *, actor: str, order_id: 
     not sent again: its outcome is reported as it stands. ``order_id`` (the attempt's order, when
     the caller knows it) saves looking it up.
     """
-    order = lock_order(session, order_id or order_id_of_payment(session, payment_id))
-    payment = lock_payment(session, payment_id)
-    if payment.order_id != order.id:
-        raise ValueError(f"payment {payment_id} is not an attempt of order {order.id}")
-    payment.order = order  # already its order; held by the attempt so the answer needs no reload
+    payment = lock_attempt(session, order_id or order_id_of_payment(session, payment_id), payment_id)
+    order = payment.order
     if payment.state != PaymentState.CREATED:
         return _outcome(payment)
     plugin = provider_for(order.event, payment.provider, session)
+    # Not flushed before the provider is asked: it reads none of our rows, and the attempt is then
+    # written once, with its outcome (the whole unit rolls back if the provider breaks its contract).
     payment.attempts += 1
     audit.record(session, order, actor, Action.PAYMENT_SENT, payment=payment.full_id, attempt=payment.attempts)
-    session.flush()
     try:
         result = reported(plugin, plugin.execute_payment(payment), PaymentResult)
     except PaymentError as exc:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from boxoffice.db import loaded, lock_row
+from boxoffice.catalogue.models import Event
+from boxoffice.db import held_lock, loaded, lock_row, note_locks
 from boxoffice.errors import NotFound
+from boxoffice.orders.models import Order, OrderFee, OrderPosition
+from boxoffice.orders.repository import lock_order
 from boxoffice.payments.models import Payment, Refund
 
 AttemptT = TypeVar("AttemptT", Payment, Refund)
@@ -17,6 +21,31 @@ AttemptT = TypeVar("AttemptT", Payment, Refund)
 
 def lock_payment(session: Session, payment_id: int) -> Payment:
     return lock_row(session, Payment, payment_id)
+
+
+def lock_attempt(session: Session, order_id: int, payment_id: int) -> Payment:
+    """Payment ``payment_id`` of order ``order_id`` with both rows locked in one statement, the order's
+    first as everywhere (``FOR UPDATE OF orders, payments``); the order comes with its event,
+    organizer and fee lines, as :func:`boxoffice.orders.repository.lock_order` with fees gives it."""
+    if held_lock(session, Order, order_id) is not None or held_lock(session, Payment, payment_id) is not None:
+        # One of them is held as this transaction changed it: re-reading it would lose that.
+        lock_order(session, order_id, with_fees=True)
+        return lock_payment(session, payment_id)
+    payment = session.execute(
+        select(Payment)
+        .join(Payment.order)
+        .options(
+            contains_eager(Payment.order).joinedload(Order.event).joinedload(Event.organizer),
+            contains_eager(Payment.order).joinedload(Order.fees),
+        )
+        .where(Payment.id == payment_id, Payment.order_id == order_id)
+        .with_for_update(of=[Order, Payment])
+        .execution_options(populate_existing=True)
+    ).unique().scalar_one_or_none()
+    if payment is None:
+        raise NotFound(f"Payment {payment_id} of order {order_id} does not exist.", parameter="id")
+    note_locks(session, payment.order, payment)
+    return payment
 
 
 def lock_refund(session: Session, refund_id: int) -> Refund:
@@ -69,3 +98,33 @@ def add_attempt(session: Session, model: type[AttemptT], **values: Any) -> Attem
         .scalar_subquery()
     )
     return session.scalars(insert(model).values(local_id=following, **values).returning(model)).one()
+
+
+def order_contents(session: Session, order_id: int) -> Order | None:
+    """``order_id`` with its event, positions (and their products) and fees: what a mail or a page
+    about the order shows (its payments load when read). An order this transaction holds already
+    keeps what it loaded and only the rest is read, one query per kind of row (after a charge that
+    locked the order with its fees, only the positions)."""
+    held = loaded(session, Order, order_id)
+    if held is None:
+        return session.get(
+            Order,
+            order_id,
+            options=[
+                joinedload(Order.event),
+                selectinload(Order.positions).joinedload(OrderPosition.product),
+                selectinload(Order.fees),
+            ],
+        )
+    unloaded = inspect(held).unloaded
+    # Each collection in its relationship's order.
+    kinds: tuple[tuple[str, Any], ...] = (
+        ("positions", select(OrderPosition).options(joinedload(OrderPosition.product)).order_by(OrderPosition.id)),
+        ("fees", select(OrderFee).order_by(OrderFee.id)),
+    )
+    for name, query in kinds:
+        if name in unloaded:
+            model = query.column_descriptions[0]["entity"]
+            set_committed_value(held, name, list(session.scalars(query.where(model.order_id == order_id))))
+    return held
+

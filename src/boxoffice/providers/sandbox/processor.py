@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.db import dialect_insert
@@ -50,6 +50,13 @@ def _intent(session: Session, intent_id: str) -> SandboxIntent:
     return intent
 
 
+def intent_for_key(session: Session, idempotency_key: str) -> SandboxIntent | None:
+    """The intent made with ``idempotency_key``, if any."""
+    return session.execute(
+        select(SandboxIntent).where(SandboxIntent.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+
+
 def create_intent(
     session: Session, *, amount: int, currency: str, card: Card, metadata: Mapping[str, str], idempotency_key: str
 ) -> SandboxIntent:
@@ -77,26 +84,40 @@ def create_intent(
     made = session.scalars(statement.returning(SandboxIntent)).one_or_none()
     if made is not None:
         return made
-    return session.execute(
-        select(SandboxIntent).where(SandboxIntent.idempotency_key == idempotency_key)
-    ).scalar_one()
+    made = intent_for_key(session, idempotency_key)
+    assert made is not None  # the conflicting intent exists: only a committed one makes a conflict
+    return made
 
 
-def confirm_intent(session: Session, intent_id: str) -> SandboxIntent:
-    """Charge the card; the returned intent carries the outcome (no callback: the caller has it already).
-    Confirming twice answers with the intent as it stands (no second charge)."""
-    intent = _intent(session, intent_id)
-    if intent.status != "requires_confirmation":
-        return intent
-    behaviour = Behaviour(intent.behaviour)
-    if behaviour == Behaviour.REQUIRE_ACTION:
-        intent.status = "requires_action"
-        intent.confirmation_token = secrets.token_urlsafe(24)
-        session.flush()
-    elif behaviour == Behaviour.DECLINE:
-        _settle(session, intent, "failed", error=DECLINE_MESSAGE, report=False)
-    else:
-        _settle(session, intent, "succeeded", report=False)
+def confirm_intent(session: Session, idempotency_key: str) -> SandboxIntent:
+    """Charge the card of the intent made with ``idempotency_key``; the returned intent carries the
+    outcome (no callback: the caller has it already). Confirming twice answers with the intent as it
+    stands (no second charge).
+
+    One conditional ``UPDATE … RETURNING``, the card's behaviour picking the new status, so two
+    confirmations racing charge once. The processor is another system that shares the connection:
+    it never needs the caller's pending changes flushed first.
+    """
+    behaviour = SandboxIntent.behaviour
+    needs_action = behaviour == Behaviour.REQUIRE_ACTION.value
+    declines = behaviour == Behaviour.DECLINE.value
+    statement = (
+        update(SandboxIntent)
+        .where(SandboxIntent.idempotency_key == idempotency_key, SandboxIntent.status == "requires_confirmation")
+        .values(
+            status=case((needs_action, "requires_action"), (declines, "failed"), else_="succeeded"),
+            last_error=case((declines, DECLINE_MESSAGE), else_=None),
+            confirmation_token=case((needs_action, secrets.token_urlsafe(24)), else_=None),
+        )
+        .returning(SandboxIntent)
+        .execution_options(populate_existing=True)
+    )
+    with session.no_autoflush:
+        intent = session.scalars(statement).one_or_none()
+        if intent is None:
+            intent = intent_for_key(session, idempotency_key)
+    if intent is None:
+        raise ProcessorError(f"No intent was made with key {idempotency_key}.")
     return intent
 
 

@@ -43,6 +43,7 @@ from boxoffice.providers.sandbox.cards import (
     CardNumberInvalid,
     read_card,
 )
+from boxoffice.providers.sandbox.models import SandboxIntent
 
 RETURN_URL_FIELD = "return-url"
 # The processor's intent statuses as our payment states (the janitor asks with fetch_payment_status).
@@ -108,37 +109,46 @@ class SandboxProvider(PaymentProvider):
         return info
 
     def payment_prepare(self, payment: Payment, form_data: Mapping[str, Any]) -> None:
-        intent = processor.create_intent(
+        # The intent's id comes back with the result of execute_payment: the attempt is written once
+        # here and once with its outcome, and the intent is found by its key meanwhile.
+        processor.create_intent(
             self.session,
             amount=to_minor_units(payment.amount, self.event.currency),
             currency=self.event.currency,
             card=self._card(form_data),
             metadata={"event": str(self.event.id), "payment": payment.full_id},
-            idempotency_key=f"{self.event.id}:{payment.full_id}",
+            idempotency_key=self._payment_key(payment),
         )
-        payment.provider_reference = intent.intent_id
 
     def execute_payment(self, payment: Payment) -> PaymentResult:
-        if payment.provider_reference is None:
-            return PaymentResult.failed("This payment was not prepared; please start again.")
         try:
-            intent = processor.confirm_intent(self.session, payment.provider_reference)
-        except processor.ProcessorError as exc:
-            return PaymentResult.failed(exc.message)
+            intent = processor.confirm_intent(self.session, self._payment_key(payment))
+        except processor.ProcessorError:
+            return PaymentResult.failed("This payment was not prepared; please start again.")
+        reference = intent.intent_id
         if intent.status == "succeeded":
             amount = from_minor_units(intent.amount, self.event.currency)
-            return PaymentResult.confirmed(reference=intent.intent_id, amount=amount)
+            return PaymentResult.confirmed(reference=reference, amount=amount)
         if intent.status == "requires_action" and intent.confirmation_token:
-            return PaymentResult.pending(redirect_url=confirmation_url(intent.confirmation_token))
+            return PaymentResult.pending(reference=reference, redirect_url=confirmation_url(intent.confirmation_token))
         if intent.status in ("failed", "canceled"):
-            return PaymentResult.failed(intent.last_error or DECLINE_MESSAGE)
-        return PaymentResult.pending()
+            return PaymentResult.failed(intent.last_error or DECLINE_MESSAGE, reference=reference)
+        return PaymentResult.pending(reference=reference)
+
+    def _intent_of(self, payment: Payment) -> SandboxIntent | None:
+        if payment.provider_reference is not None:
+            return processor.find_intent(self.session, payment.provider_reference)
+        return processor.intent_for_key(self.session, self._payment_key(payment))
+
+    def _payment_key(self, payment: Payment) -> str:
+        return f"{self.event.id}:{payment.full_id}"
 
     def cancel_payment(self, payment: Payment) -> None:
-        if payment.provider_reference is None:
+        intent = self._intent_of(payment)
+        if intent is None:
             return
         try:
-            processor.cancel_intent(self.session, payment.provider_reference)
+            processor.cancel_intent(self.session, intent.intent_id)
         except processor.ProcessorError as exc:
             raise PaymentError(exc.message) from exc
 
@@ -181,7 +191,7 @@ class SandboxProvider(PaymentProvider):
         return RefundResult.done(reference=item.refund_id)
 
     def fetch_payment_status(self, payment: Payment) -> RemoteStatus:
-        intent = processor.find_intent(self.session, payment.provider_reference or "")
+        intent = self._intent_of(payment)
         if intent is None:
             return RemoteStatus("unknown", message="The processor has no intent for this payment.")
         state = _INTENT_STATES.get(intent.status, "unknown")
