@@ -43,6 +43,20 @@ def test_placing_an_order_reserves_quota_and_sets_a_pending_balance(uow, shop) -
     assert _used(uow, shop.quota_id) == 3
 
 
+def test_a_code_the_event_gave_out_already_is_drawn_again_not_shared(uow, shop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    first = _place(uow, shop)
+    with uow() as s:
+        taken = s.get(Order, first).code
+    codes = iter([taken, taken, "ZZZZ9"])
+    monkeypatch.setattr("boxoffice.orders.repository.new_order_code", lambda: next(codes))
+    second = _place(uow, shop, email="other@example.org")
+    with uow() as s:
+        assert (s.get(Order, first).code, s.get(Order, first).email) == (taken, "buyer@example.org")
+        placed = s.get(Order, second)
+        assert (placed.code, placed.email, len(placed.positions)) == ("ZZZZ9", "other@example.org", 1)
+    assert _used(uow, shop.quota_id) == 2
+
+
 def test_sold_out_quota_refuses_the_order_and_changes_nothing(uow) -> None:  # type: ignore[no-untyped-def]
     with uow() as s:
         shop = make_shop(s, size=2)
