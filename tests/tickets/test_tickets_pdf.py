@@ -5,6 +5,7 @@ The pages are read back as a phone at the door would read them (see ``tickets/pd
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from boxoffice.orders import service as orders
 from boxoffice.orders.changes import OrderChange, change_order
 from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.orders.service import LineItem
+from boxoffice.tickets import pdf as tickets_pdf
 from boxoffice.tickets.pdf import TicketPage, event_dates, pages_of, render_tickets
 from boxoffice.tickets.service import tickets_pdf as tickets_pdf_of
+from components import unavailable
 from conftest import make_shop
 from tickets.pdfread import decode_pages, page_texts
 
@@ -95,3 +98,33 @@ def test_pages_read_event_location_when_events_have_one(uow: Any) -> None:
 def test_names_outside_the_font_do_not_break_the_pdf() -> None:
     page = TicketPage("Konferenz", "", "", "Regular", "山田 太郎", "49.00 EUR", "ABCDE", "s" * 27)
     assert render_tickets([page]).startswith(b"%PDF")
+
+
+def _page(attendee: str, event_name: str = "Konferenz") -> TicketPage:
+    return TicketPage(event_name, "", "", "Regular", attendee, "49.00 EUR", "ABCDE", "s" * 27)
+
+
+def test_text_the_built_in_font_can_encode_embeds_no_font(tmp_path: Path) -> None:
+    event_name = "Rock \u2013 Live \u201cam See\u201d 5 \u20ac"  # an en dash, curly quotes, the euro sign
+    pdf = render_tickets([_page("Zoë Šimek", event_name=event_name)])
+    assert b"/FontFile2" not in pdf, "all of them are in the WinAnsi encoding of Helvetica"
+    text = page_texts(pdf, tmp_path)[0]
+    assert event_name in text and "Zoë Šimek" in text
+
+
+def test_documents_drawn_at_once_each_carry_the_unicode_glyphs_of_their_own_names(tmp_path: Path) -> None:
+    if tickets_pdf._parsed_unicode_font() is None:
+        unavailable("needs the Unicode font (apt-get install fonts-dejavu-core)")
+    names = ["Łukasz Nowak", "Ψυχή Δημητρίου", "Ђорђе Јовановић"] * 2
+    with ThreadPoolExecutor(3) as pool:
+        pdfs = list(pool.map(lambda name: render_tickets([_page(name)]), names))
+    for number, (name, pdf) in enumerate(zip(names, pdfs, strict=True)):
+        (tmp_path / str(number)).mkdir()
+        assert name in page_texts(pdf, tmp_path / str(number))[0]
+
+
+def test_without_the_unicode_font_characters_it_would_draw_become_question_marks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tickets_pdf, "_parsed_unicode_font", lambda: None)
+    assert "?ukasz Nowak" in page_texts(render_tickets([_page("Łukasz Nowak")]), tmp_path)[0]
