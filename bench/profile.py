@@ -61,8 +61,10 @@ def fold(raw_files: list[Path], top: int = 40) -> dict[str, Any]:
     return {"samples": samples, "self": share(own), "total": share(inside)}
 
 
-def run(size: str, *, clients: int = 10, duration: float | None = None) -> dict[str, Any]:
-    """Record the workers for the load's duration; raw stacks and the folded ranking go to results/."""
+def run(size: str, *, clients: int = 10, duration: float | None = None, warmup: float = 5.0) -> dict[str, Any]:
+    """Record the workers for the load's duration after ``warmup`` seconds of the same load (first
+    requests import modules and fill caches: not what a running server spends); raw stacks and the
+    folded ranking go to results/."""
     spy = py_spy()
     if spy is None:
         return {"skipped": "py-spy is not installed (pip install py-spy)"}
@@ -72,12 +74,16 @@ def run(size: str, *, clients: int = 10, duration: float | None = None) -> dict[
     with infra.fresh_database() as database:
         catalogue = infra.seed(database, quota_size=None)
         with infra.running_server(database, log_name="profile") as server:
+            if warmup > 0:
+                run_load(server.base_url, clients=clients, scenario=checkout_scenario(catalogue), duration=warmup)
             recorders = []
             for pid in server.worker_pids():
                 out = infra.RESULTS / f"profile-{pid}.txt"
                 raw_files.append(out)
                 command = [spy, "record", "--pid", str(pid), "--duration", str(int(duration) + 1)]
-                command += ["--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"]
+                # --gil: only samples holding the GIL, i.e. the CPU the worker spends in Python, not
+                # its waits for PostgreSQL (which would otherwise rank first).
+                command += ["--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking", "--gil"]
                 recorders.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             result: dict[str, Any] = {}
 
