@@ -1,9 +1,15 @@
 import importlib
+import os
 import re
+import subprocess
+import sys
 
 from fastapi.testclient import TestClient
 
 from boxoffice.app import ROUTER_MODULES, create_app
+
+# Libraries that only some requests or jobs use, each worth megabytes of a web process's memory.
+LOADED_WHEN_USED = ("stripe", "httpx", "xlsxwriter", "pygal", "lxml", "zxingcpp", "fpdf", "PIL", "fontTools")
 
 
 def test_healthz_answers_ok() -> None:
@@ -40,3 +46,13 @@ def test_no_router_shadows_a_route_of_a_router_listed_after_it() -> None:
         for earlier, earlier_path, earlier_methods in routes[:index]:
             if earlier != module and methods & earlier_methods:
                 assert not pattern(earlier_path).match(concrete), (earlier, earlier_path, module, path)
+
+
+def test_a_served_app_has_loaded_no_library_that_only_some_requests_use() -> None:
+    # A fresh interpreter: this one has loaded them all for other tests.
+    code = "import sys; from boxoffice.app import serve_app; serve_app(); print(*sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=dict(os.environ)
+    ).stdout.split()
+    assert "boxoffice.providers.stripe.gateway" in loaded
+    assert sorted({name.split(".")[0] for name in loaded} & set(LOADED_WHEN_USED)) == []

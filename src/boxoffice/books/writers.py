@@ -18,8 +18,6 @@ from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-import xlsxwriter
-
 from boxoffice.kit.csvsafe import safe_cell
 from boxoffice.kit.currencies import exponent
 from boxoffice.kit.jsonapi import format_datetime
@@ -146,6 +144,9 @@ def write_xlsx(
     """An Excel workbook written row by row (``constant_memory``); continues on a new sheet past
     Excel's row limit. The ZIP container is only complete at the end, so it is built in a temporary
     file and then streamed from there."""
+    # Imported here: xlsxwriter costs a web process about 10 MB of memory, and few requests export.
+    import xlsxwriter
+
     with tempfile.TemporaryFile() as out:
         workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
         decimals = exponent(currency)

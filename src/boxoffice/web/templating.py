@@ -15,7 +15,6 @@ from starlette.responses import HTMLResponse
 from boxoffice.config import get_settings
 from boxoffice.kit.clock import now
 from boxoffice.kit.money import format_amount
-from boxoffice.tickets import qr
 from boxoffice.web import flash
 from boxoffice.web.csrf import CSRF_FIELD, apply_csrf_cookie, csrf_token
 
@@ -76,6 +75,13 @@ def has_template(name: str) -> bool:
     return True
 
 
+def qr_svg(secret: str, title: str = "Ticket QR code") -> Markup:
+    """A ticket's QR code as inline SVG (zxing-cpp, about 2 MB of memory, is loaded by the first page that shows one)."""
+    from boxoffice.tickets import qr
+
+    return Markup(qr.svg(secret, title=title))
+
+
 _env.filters["money"] = money
 _env.filters["amount"] = amount
 _env.filters["when"] = when
@@ -85,7 +91,7 @@ _env.globals["has_template"] = has_template
 # The process's configuration (read per render: tests change it between runs).
 _env.globals["config"] = get_settings
 _env.globals["now"] = now
-_env.globals["qr_svg"] = lambda secret, title="Ticket QR code": Markup(qr.svg(secret, title=title))
+_env.globals["qr_svg"] = qr_svg
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:

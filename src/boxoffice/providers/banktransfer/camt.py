@@ -13,8 +13,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from boxoffice.errors import InvalidValue
 from boxoffice.kit.currencies import is_currency_code
@@ -29,6 +28,10 @@ from boxoffice.providers.banktransfer.lines import (
     check_size,
     finish,
 )
+
+# lxml (about 3 MB of memory) is imported when a statement is read, not by every web process.
+if TYPE_CHECKING:
+    from lxml import etree
 
 _CAMT_MESSAGES = {
     "BkToCstmrStmt": ("camt.053", "Stmt"),
@@ -66,6 +69,8 @@ def _provided(value: str) -> str | None:
 
 def parse_camt053(data: bytes) -> ParseResult:
     """Read an ISO 20022 bank-to-customer statement (camt.053; camt.052/054 have the same entries)."""
+    from lxml import etree
+
     check_size(data)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,

@@ -16,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from boxoffice.errors import InvalidValue
 from boxoffice.kit.csvsafe import safe_cell
 from boxoffice.kit.money import format_amount, normalize
+
+# lxml (about 3 MB of memory) is imported when a file is written, not by every web process that checks an IBAN.
+if TYPE_CHECKING:
+    from lxml import etree
 
 PAIN001_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 # Largest amount a SEPA credit transfer may carry (EPC rulebook).
@@ -140,6 +143,8 @@ def pain001(
     execution_date: date,
 ) -> bytes:
     """A pain.001.001.03 document with one payment block holding every transfer (EUR only)."""
+    from lxml import etree
+
     if not transfers:
         raise InvalidValue("A credit transfer file needs at least one transfer.")
     _identifier(message_id, "message id")
@@ -197,6 +202,8 @@ def _add_transfer(payment: etree._Element, transfer: CreditTransfer, amount: Dec
 
 
 def _add(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    from lxml import etree
+
     child = etree.SubElement(parent, f"{{{PAIN001_NAMESPACE}}}{name}")
     if text is not None:
         child.text = text

@@ -20,11 +20,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from boxoffice.kit.currencies import exponent
+
+# httpx (about 5 MB of memory: it loads rich, click and pygments for its command line when they are
+# installed) is imported by the functions that call PayPal, not by every web process.
+if TYPE_CHECKING:
+    import httpx
 
 LIVE_API_BASE = "https://api-m.paypal.com"
 DEFAULT_TIMEOUT = 30.0
@@ -161,6 +164,8 @@ class PayPalClient:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        import httpx
+
         self._client_id = client_id
         self._client_secret = client_secret
         self._base = (api_base or LIVE_API_BASE).rstrip("/")
@@ -307,6 +312,8 @@ class PayPalClient:
             return self._token
 
     def _fetch_token(self) -> tuple[str, float]:
+        import httpx
+
         try:
             response = self._http.post(
                 f"{self._base}/v1/oauth2/token",
@@ -354,6 +361,8 @@ class PayPalClient:
     def _send(
         self, method: str, path: str, content: bytes | None, request_id: str | None, token: str
     ) -> httpx.Response:
+        import httpx
+
         headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",

@@ -23,11 +23,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
-
-import stripe
+from typing import TYPE_CHECKING, Any, Literal
 
 from boxoffice.kit.currencies import exponent
+
+# The SDK (about 10 MB of memory with the HTTP clients it loads) is imported by the functions that
+# call it: a process that never calls Stripe, such as a web worker of a shop without Stripe, never loads it.
+if TYPE_CHECKING:
+    import stripe
 
 # The API version the SDK (stripe 16.x) was generated for; bump both together.
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -199,6 +202,8 @@ class StripeGateway:
         timeout: float = DEFAULT_TIMEOUT,
         http_client: stripe.HTTPClient | None = None,
     ) -> None:
+        import stripe
+
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": (api_base or DEFAULT_API_BASE).rstrip("/")},
@@ -242,6 +247,8 @@ class StripeGateway:
 
     def _create_intent(self, params: dict[str, Any], idempotency_key: str) -> IntentResult:
         """Create a PaymentIntent; a decline or refusal is a failed result (see the module docstring)."""
+        import stripe
+
         try:
             intent = self._client.v1.payment_intents.create(
                 params,  # type: ignore[arg-type]  # a plain dict of the documented parameters
@@ -266,6 +273,8 @@ class StripeGateway:
         email: str | None = None,
     ) -> CheckoutResult:
         """A Checkout Session (Stripe's hosted payment page) for ``amount``; its intent carries ``metadata``."""
+        import stripe
+
         plain = {str(k): str(v) for k, v in metadata.items()}
         params: dict[str, Any] = {
             "mode": "payment",
@@ -318,6 +327,8 @@ class StripeGateway:
         idempotency_key: str,
     ) -> RefundResult:
         """Refund ``amount`` (None: what is left) of a ``pi_…`` intent or a ``ch_…``/``py_…`` charge."""
+        import stripe
+
         target = "charge" if intent_or_charge.startswith(("ch_", "py_")) else "payment_intent"
         params: dict[str, Any] = {
             target: intent_or_charge,
@@ -346,6 +357,8 @@ class StripeGateway:
         ``charge.refunded`` events no longer carry the charge's refunds, so this is how a webhook
         handler learns which refunds a charge has.
         """
+        import stripe
+
         try:
             page = self._client.v1.refunds.list({"payment_intent": intent_id, "limit": 100})
             return [_refund_result(refund) for refund in page.auto_paging_iter()]
@@ -360,6 +373,8 @@ class StripeGateway:
         For an attempt whose create call timed out: Stripe may have made the intent without our
         learning its id.
         """
+        import stripe
+
         if not (metadata_key.replace("_", "").isalnum() and value.replace("-", "").isalnum()):
             raise ValueError("metadata search takes plain keys and values")
         query = f"metadata['{metadata_key}']:'{value}'"
@@ -379,6 +394,8 @@ class StripeGateway:
         return verify_event(payload, signature_header, secret, tolerance)
 
     def _call(self, method: Any, object_id: str) -> Any:
+        import stripe
+
         try:
             return method(object_id)
         except stripe.InvalidRequestError as error:
@@ -391,6 +408,8 @@ class StripeGateway:
 
 def verify_event(payload: bytes, signature_header: str, secret: str, tolerance: int = 300) -> dict[str, Any]:
     """Check the ``Stripe-Signature`` header with the SDK and return the event as a dict."""
+    import stripe
+
     try:
         text = payload.decode("utf-8")
         stripe.WebhookSignature.verify_header(text, signature_header, secret, tolerance)
@@ -413,7 +432,11 @@ def read_refund(payload: Mapping[str, Any]) -> RefundResult:
 
 
 def _plain(obj: Any) -> Any:
-    """SDK objects are not mappings; read them as the plain JSON Stripe sent."""
+    """SDK objects are not mappings; read them as the plain JSON Stripe sent (webhook payloads already are)."""
+    if isinstance(obj, Mapping):
+        return obj
+    import stripe
+
     return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
 
 
@@ -536,6 +559,8 @@ def _message(error: stripe.StripeError) -> str:
 
 def _translate(error: stripe.StripeError) -> StripeGatewayError:
     """Map an SDK error that is not a refusal onto our exceptions."""
+    import stripe
+
     kind: type[StripeGatewayError]
     if isinstance(error, stripe.IdempotencyError):
         kind = IdempotencyConflict

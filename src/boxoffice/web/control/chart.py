@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import pygal
 from markupsafe import Markup, escape
-from pygal.style import Style
 
 from boxoffice.kit.money import format_amount
 
@@ -40,6 +38,10 @@ def summary(days: Sequence[date], series: Sequence[Series], currency: str) -> st
 
 def bar_chart(title: str, days: Sequence[date], series: Sequence[Series], currency: str) -> Markup:
     """Grouped bars, one group per day and one bar per series, labelled in the currency's format."""
+    # Imported here: pygal costs every web process about 5 MB of memory, and only the dashboard draws.
+    import pygal
+    from pygal.style import Style
+
     style = Style(
         colors=tuple(s.colour for s in series),
         background="transparent",
