@@ -133,6 +133,8 @@ def serve(
             # boxoffice.observability writes the access log, with request ids and durations.
             access_log=False,
             log_config=None,
+            # No route speaks WebSocket: uvicorn need not load a WebSocket implementation in every worker.
+            ws="none",
             # X-Forwarded-For and -Proto are believed only from BOXOFFICE_TRUSTED_PROXIES (the client
             # address is what login throttling and anonymous Idempotency-Keys go by).
             proxy_headers=bool(trusted_proxies),
