@@ -4,9 +4,11 @@ import re
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
-from boxoffice.app import ROUTER_MODULES, create_app
+from boxoffice import app as app_module
+from boxoffice.app import M_ARENA_MAX, MALLOC_ARENAS, ROUTER_MODULES, create_app, tune_malloc
 
 # Libraries that only some requests or jobs use, each worth megabytes of a web process's memory.
 LOADED_WHEN_USED = ("stripe", "httpx", "xlsxwriter", "pygal", "lxml", "zxingcpp", "fpdf", "PIL", "fontTools")
@@ -56,3 +58,23 @@ def test_a_served_app_has_loaded_no_library_that_only_some_requests_use() -> Non
     ).stdout.split()
     assert "boxoffice.providers.stripe.gateway" in loaded
     assert sorted({name.split(".")[0] for name in loaded} & set(LOADED_WHEN_USED)) == []
+
+
+def test_malloc_is_tuned_where_the_environment_does_not_tune_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(app_module.ctypes, "CDLL", lambda name: Libc())
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    tune_malloc()
+    assert calls == [(M_ARENA_MAX, MALLOC_ARENAS)]
+
+
+def test_malloc_tuning_is_skipped_where_the_c_library_has_no_mallopt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module.ctypes, "CDLL", lambda name: object())
+    tune_malloc()
