@@ -3,12 +3,13 @@ import os
 import re
 import subprocess
 import sys
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
 
 from boxoffice import app as app_module
-from boxoffice.app import M_ARENA_MAX, MALLOC_ARENAS, ROUTER_MODULES, create_app, tune_malloc
+from boxoffice.app import M_ARENA_MAX, MALLOC_ARENAS, ROUTER_MODULES, create_app, trimming_malloc, tune_malloc
 
 # Libraries that only some requests or jobs use, each worth megabytes of a web process's memory.
 LOADED_WHEN_USED = ("stripe", "httpx", "xlsxwriter", "pygal", "lxml", "zxingcpp", "fpdf", "PIL", "fontTools")
@@ -78,3 +79,20 @@ def test_malloc_is_tuned_where_the_environment_does_not_tune_it(monkeypatch: pyt
 def test_malloc_tuning_is_skipped_where_the_c_library_has_no_mallopt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_module.ctypes, "CDLL", lambda name: object())
     tune_malloc()
+
+
+def test_freed_memory_is_handed_back_while_the_app_runs_and_no_longer_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    trimmed = threading.Semaphore(0)
+
+    class Libc:
+        def malloc_trim(self, pad: int) -> int:
+            trimmed.release()
+            return 1
+
+    monkeypatch.setattr(app_module.ctypes, "CDLL", lambda name: Libc())
+    with trimming_malloc(every=0.01):
+        assert trimmed.acquire(timeout=5) and trimmed.acquire(timeout=5)
+    while trimmed.acquire(blocking=False):
+        pass
+    assert not trimmed.acquire(timeout=0.05)
+    assert not any(thread.name == "boxoffice-malloc-trim" for thread in threading.enumerate())
