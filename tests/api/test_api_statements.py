@@ -26,7 +26,10 @@ from boxoffice.mail.models import Mail
 # products already read, 34 and 5; with the order inserted ON CONFLICT of its code (no look-up first),
 # its products taken from the sold-out look, the charge locking the order and its attempt in one
 # statement and writing the attempt once, the sandbox confirming with one conditional UPDATE, and the
-# paid mail reading only the positions the charge had not loaded, 25 and 5.
+# paid mail reading only the positions the charge had not loaded, 25 and 5; with the order's fee lines
+# read by a statement of their own after each lock (joined into the locking SELECT they could be stale
+# on PostgreSQL after a wait for the lock), 27 and 5; with the paid mail reading positions and fees in
+# one statement, 26 and 5; with the sold-out look reading the event and the shelf in one SELECT, 25 and 5.
 CEILING = {"postgresql": (25, 5), "sqlite": (28, 5)}
 
 

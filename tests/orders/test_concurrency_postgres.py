@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from threading import Barrier
+from threading import Event as Signal
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +15,8 @@ from sqlalchemy import func, select
 from boxoffice.catalogue.models import Quota
 from boxoffice.errors import QuotaExceeded
 from boxoffice.orders import service as orders
-from boxoffice.orders.models import AuditEntry, Order
+from boxoffice.orders.models import AuditEntry, Order, OrderFee
+from boxoffice.orders.repository import lock_order
 from boxoffice.orders.service import LineItem
 from boxoffice.payments import service as payments
 from components import postgres_url
@@ -128,3 +131,36 @@ def test_concurrent_expiry_releases_quota_exactly_once(pg, uow) -> None:  # type
     assert results.count(True) == 1
     with uow() as s:
         assert s.get(Quota, shop.quota_id).used == 0
+
+
+def test_an_order_locked_with_its_fees_after_a_wait_sees_the_fees_committed_meanwhile(pg, uow) -> None:  # type: ignore[no-untyped-def]
+    # Joined into the locking SELECT, the fee lines would come from the statement's snapshot, taken
+    # before the wait: PostgreSQL re-reads only the locked row. Read after the lock, they are current.
+    with uow() as s:
+        shop = make_shop(s)
+        order_id = orders.place_order(
+            s, shop.event_id, email="b@example.org", items=[LineItem(shop.regular_id, 1)], actor="buyer"
+        ).id
+    holding, waiting = Signal(), Signal()
+
+    def add_fee_while_holding_the_lock() -> None:
+        with uow() as s:
+            lock_order(s, order_id)
+            s.add(OrderFee(order_id=order_id, fee_type="service", description="Service", value=Decimal("2.00")))
+            s.flush()
+            holding.set()
+            waiting.wait(timeout=10)
+
+    def lock_with_fees() -> list[str]:
+        holding.wait(timeout=10)
+        with uow() as s:
+            return [fee.fee_type for fee in lock_order(s, order_id, with_fees=True).fees]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        writer = pool.submit(add_fee_while_holding_the_lock)
+        reader = pool.submit(lock_with_fees)
+        holding.wait(timeout=10)
+        time.sleep(0.5)  # the reader's SELECT … FOR UPDATE is now waiting for the writer's lock
+        waiting.set()
+        writer.result(timeout=10)
+        assert reader.result(timeout=10) == ["service"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, joinedload
 
-from boxoffice.catalogue.models import Product, Quota, product_quotas
+from boxoffice.catalogue.models import Event, Product, Quota, product_quotas
 from boxoffice.errors import QuotaExceeded
 
 
@@ -59,6 +60,28 @@ def shelf(session: Session, event_id: int, product_ids: Iterable[int]) -> Shelf:
         .outerjoin(Quota, Quota.id == product_quotas.c.quota_id)
         .where(Product.event_id == event_id, Product.id.in_(wanted))
     ).all()
+    return _shelf_of(wanted, rows)
+
+
+def event_and_shelf(session: Session, event_id: int, product_ids: Iterable[int]) -> tuple[Event | None, Shelf]:
+    """Event ``event_id`` with its organizer (None when there is none) and the :class:`Shelf` of
+    ``product_ids``, in one ``SELECT`` (the event's row repeated on each product's): what the
+    sold-out look reads before an order writes anything."""
+    wanted = sorted(set(product_ids))
+    rows = session.execute(
+        select(Event, Product, Quota.id, Quota.name, Quota.size, Quota.used)
+        .options(joinedload(Event.organizer))
+        .outerjoin(Product, and_(Product.event_id == Event.id, Product.id.in_(wanted)))
+        .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
+        .outerjoin(Quota, Quota.id == product_quotas.c.quota_id)
+        .where(Event.id == event_id)
+    ).all()
+    event = rows[0][0] if rows else None
+    return event, _shelf_of(wanted, [row[1:] for row in rows if row[1] is not None])
+
+
+def _shelf_of(wanted: list[int], rows: Sequence[Any]) -> Shelf:
+    """Fold rows of (product, quota id, quota name, size, used) into a :class:`Shelf`."""
     found = Shelf({}, {pid: [] for pid in wanted}, {})
     for product, quota_id, name, size, used in rows:
         found.products[product.id] = product

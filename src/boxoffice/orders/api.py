@@ -21,7 +21,7 @@ from boxoffice.api.context import OpenWriter, Reader, Tx, Writer
 from boxoffice.api.fields import ResourceId, money, no_client_id, related_id, resource_id_filter
 from boxoffice.api.listing import collection_document, page_of
 from boxoffice.catalogue.models import Event
-from boxoffice.catalogue.repository import Shelf, shelf
+from boxoffice.catalogue.repository import Shelf, event_and_shelf
 from boxoffice.catalogue.serializers import EVENT_FIELDS
 from boxoffice.config import get_settings
 from boxoffice.errors import InvalidValue, NotFound, QuotaExceeded
@@ -111,7 +111,11 @@ def _checked_event(session: Session, event_id: int, mode: str) -> Event:
     """The event the order is for (404), if ``mode`` is one of its enabled providers (or ``free``,
     for an order with nothing to pay)."""
     # With its organizer: the buyer's order page link names it.
-    event = session.get(Event, event_id, options=[joinedload(Event.organizer)])
+    return _offering(session, session.get(Event, event_id, options=[joinedload(Event.organizer)]), event_id, mode)
+
+
+def _offering(session: Session, event: Event | None, event_id: int, mode: str) -> Event:
+    """``event`` as :func:`_checked_event` checks it, once read."""
     if event is None:
         raise NotFound(f"Event {event_id} does not exist.", pointer="/data/relationships/event/data/id")
     if mode == IMPLICIT:
@@ -156,10 +160,10 @@ def _refuse_if_sold_out(
     known = _SOLD_OUT.get(key) if key else None
     if known is not None:
         raise QuotaExceeded(known.detail, meta=dict(known.meta))
-    event = _checked_event(session, event_id, mode)
     if not quantities:
-        return event, None
-    found = shelf(session, event.id, quantities)
+        return _checked_event(session, event_id, mode), None
+    looked, found = event_and_shelf(session, event_id, quantities)
+    event = _offering(session, looked, event_id, mode)
     refusal = found.refusal(quantities)
     if refusal is not None:
         _SOLD_OUT.put(key, refusal)  # type: ignore[arg-type]  # a refusal implies a key

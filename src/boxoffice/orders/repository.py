@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -18,11 +19,16 @@ from boxoffice.orders.models import Order
 
 def lock_order(session: Session, order_id: int, *, with_fees: bool = False) -> Order:
     """Load ``order_id`` with its row locked for the rest of the transaction (``SELECT … FOR UPDATE``),
-    its event and organizer (and with ``with_fees`` its fee lines) read in the same query, so the
-    use case never loads them lazily. Once locked, the order is not read again (``db.lock_row``)."""
-    loads = [joinedload(Order.event).joinedload(Event.organizer)]
+    its event and organizer read in the same query (and with ``with_fees`` its fee lines, in the next
+    one), so the use case never loads them lazily. Once locked, the order is not read again
+    (``db.lock_row``)."""
+    loads: list[Any] = [joinedload(Order.event).joinedload(Event.organizer)]
     if with_fees:
-        loads.append(joinedload(Order.fees))
+        # Not joined into the locking SELECT: when it waits for another transaction's lock,
+        # PostgreSQL re-reads only the locked row and keeps the joined rows of its older snapshot,
+        # so fees that transaction added or canceled would be missed. A statement of its own, run
+        # once the lock is held, sees them (read committed: each statement takes a new snapshot).
+        loads.append(selectinload(Order.fees))
     return lock_row(session, Order, order_id, *loads)
 
 

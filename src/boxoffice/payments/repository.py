@@ -7,12 +7,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from boxoffice.catalogue.models import Event
 from boxoffice.db import held_lock, loaded, lock_row, note_locks
 from boxoffice.errors import NotFound
-from boxoffice.orders.models import Order, OrderFee, OrderPosition
+from boxoffice.orders.models import Order, OrderPosition
 from boxoffice.orders.repository import lock_order
 from boxoffice.payments.models import Payment, Refund
 
@@ -24,20 +23,21 @@ def lock_payment(session: Session, payment_id: int) -> Payment:
 
 
 def lock_attempt(session: Session, order_id: int, payment_id: int) -> Payment:
-    """Payment ``payment_id`` of order ``order_id`` with both rows locked in one statement, the order's
-    first as everywhere (``FOR UPDATE OF orders, payments``); the order comes with its event,
-    organizer and fee lines, as :func:`boxoffice.orders.repository.lock_order` with fees gives it."""
+    """Payment ``payment_id`` of order ``order_id`` with both rows locked in one statement, the
+    order's first as everywhere: PostgreSQL locks each row of the result in the order of the
+    ``FOR UPDATE OF`` list, so ``orders`` must stay first there. The order comes with its event and
+    organizer; its fee lines are not joined in (see :func:`boxoffice.orders.repository.lock_order`)."""
     if held_lock(session, Order, order_id) is not None or held_lock(session, Payment, payment_id) is not None:
         # One of them is held as this transaction changed it: re-reading it would lose that.
-        lock_order(session, order_id, with_fees=True)
-        return lock_payment(session, payment_id)
+        lock_order(session, order_id)
+        held = lock_payment(session, payment_id)
+        if held.order_id != order_id:
+            raise NotFound(f"Payment {payment_id} of order {order_id} does not exist.", parameter="id")
+        return held
     payment = session.execute(
         select(Payment)
         .join(Payment.order)
-        .options(
-            contains_eager(Payment.order).joinedload(Order.event).joinedload(Event.organizer),
-            contains_eager(Payment.order).joinedload(Order.fees),
-        )
+        .options(contains_eager(Payment.order).joinedload(Order.event).joinedload(Event.organizer))
         .where(Payment.id == payment_id, Payment.order_id == order_id)
         .with_for_update(of=[Order, Payment])
         .execution_options(populate_existing=True)
@@ -103,8 +103,7 @@ def add_attempt(session: Session, model: type[AttemptT], **values: Any) -> Attem
 def order_contents(session: Session, order_id: int) -> Order | None:
     """``order_id`` with its event, positions (and their products) and fees: what a mail or a page
     about the order shows (its payments load when read). An order this transaction holds already
-    keeps what it loaded and only the rest is read, one query per kind of row (after a charge that
-    locked the order with its fees, only the positions)."""
+    keeps what it loaded and only the rest is read, in one query."""
     held = loaded(session, Order, order_id)
     if held is None:
         return session.get(
@@ -117,14 +116,17 @@ def order_contents(session: Session, order_id: int) -> Order | None:
             ],
         )
     unloaded = inspect(held).unloaded
-    # Each collection in its relationship's order.
-    kinds: tuple[tuple[str, Any], ...] = (
-        ("positions", select(OrderPosition).options(joinedload(OrderPosition.product)).order_by(OrderPosition.id)),
-        ("fees", select(OrderFee).order_by(OrderFee.id)),
-    )
-    for name, query in kinds:
-        if name in unloaded:
-            model = query.column_descriptions[0]["entity"]
-            set_committed_value(held, name, list(session.scalars(query.where(model.order_id == order_id))))
+    loads = [
+        load
+        for name, load in (
+            ("positions", joinedload(Order.positions).joinedload(OrderPosition.product)),
+            ("fees", joinedload(Order.fees)),
+        )
+        if name in unloaded
+    ]
+    if loads:
+        # One statement for whatever is missing: on an order the session holds, eager loads fill the
+        # collections not loaded yet and leave the rest (and its columns) as they are.
+        session.execute(select(Order).where(Order.id == order_id).options(*loads)).unique().one()
     return held
 
