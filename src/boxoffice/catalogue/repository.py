@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session, joinedload
 
 from boxoffice.catalogue.models import Event, Product, Quota, product_quotas
@@ -54,13 +54,8 @@ class Shelf:
 def shelf(session: Session, event_id: int, product_ids: Iterable[int]) -> Shelf:
     """The :class:`Shelf` of ``product_ids`` of ``event_id``: one indexed ``SELECT``, no lock."""
     wanted = sorted(set(product_ids))
-    rows = session.execute(
-        select(Product, Quota.id, Quota.name, Quota.size, Quota.used)
-        .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
-        .outerjoin(Quota, Quota.id == product_quotas.c.quota_id)
-        .where(Product.event_id == event_id, Product.id.in_(wanted))
-    ).all()
-    return _shelf_of(wanted, rows)
+    statement = select(Product, *_QUOTA_COLUMNS).where(Product.event_id == event_id, Product.id.in_(wanted))
+    return _shelf_of(wanted, session.execute(_with_quotas(statement)).all())
 
 
 def event_and_shelf(session: Session, event_id: int, product_ids: Iterable[int]) -> tuple[Event | None, Shelf]:
@@ -68,16 +63,26 @@ def event_and_shelf(session: Session, event_id: int, product_ids: Iterable[int])
     ``product_ids``, in one ``SELECT`` (the event's row repeated on each product's): what the
     sold-out look reads before an order writes anything."""
     wanted = sorted(set(product_ids))
-    rows = session.execute(
-        select(Event, Product, Quota.id, Quota.name, Quota.size, Quota.used)
+    statement = (
+        select(Event, Product, *_QUOTA_COLUMNS)
         .options(joinedload(Event.organizer))
         .outerjoin(Product, and_(Product.event_id == Event.id, Product.id.in_(wanted)))
-        .outerjoin(product_quotas, product_quotas.c.product_id == Product.id)
-        .outerjoin(Quota, Quota.id == product_quotas.c.quota_id)
         .where(Event.id == event_id)
-    ).all()
+    )
+    rows = session.execute(_with_quotas(statement)).all()
     event = rows[0][0] if rows else None
     return event, _shelf_of(wanted, [row[1:] for row in rows if row[1] is not None])
+
+
+_QUOTA_COLUMNS = (Quota.id, Quota.name, Quota.size, Quota.used)
+SelectT = TypeVar("SelectT", bound=Select)
+
+
+def _with_quotas(statement: SelectT) -> SelectT:
+    """``statement`` joined to the quotas of its products (none for a product without any)."""
+    return statement.outerjoin(product_quotas, product_quotas.c.product_id == Product.id).outerjoin(
+        Quota, Quota.id == product_quotas.c.quota_id
+    )
 
 
 def _shelf_of(wanted: list[int], rows: Sequence[Any]) -> Shelf:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, inspect, select
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from boxoffice.catalogue.models import Event
 from boxoffice.db import held_lock, loaded, lock_row, note_locks
@@ -102,31 +102,22 @@ def add_attempt(session: Session, model: type[AttemptT], **values: Any) -> Attem
 
 def order_contents(session: Session, order_id: int) -> Order | None:
     """``order_id`` with its event, positions (and their products) and fees: what a mail or a page
-    about the order shows (its payments load when read). An order this transaction holds already
-    keeps what it loaded and only the rest is read, in one query."""
+    about the order shows (its payments load when read), in one query. An order this transaction
+    holds already keeps what it loaded and only the rest is read (nothing at all when it has it)."""
     held = loaded(session, Order, order_id)
-    if held is None:
-        return session.get(
-            Order,
-            order_id,
-            options=[
-                joinedload(Order.event),
-                selectinload(Order.positions).joinedload(OrderPosition.product),
-                selectinload(Order.fees),
-            ],
-        )
-    unloaded = inspect(held).unloaded
+    unloaded = inspect(held).unloaded if held is not None else {"event", "positions", "fees"}
     loads = [
         load
         for name, load in (
+            ("event", joinedload(Order.event)),
             ("positions", joinedload(Order.positions).joinedload(OrderPosition.product)),
             ("fees", joinedload(Order.fees)),
         )
         if name in unloaded
     ]
-    if loads:
-        # One statement for whatever is missing: on an order the session holds, eager loads fill the
-        # collections not loaded yet and leave the rest (and its columns) as they are.
-        session.execute(select(Order).where(Order.id == order_id).options(*loads)).unique().one()
-    return held
+    if held is not None and not loads:
+        return held
+    # On an order the session holds, eager loads fill the collections not loaded yet and leave the
+    # rest (and its columns) as they are.
+    return session.execute(select(Order).where(Order.id == order_id).options(*loads)).unique().scalar_one_or_none()
 
